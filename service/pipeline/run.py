@@ -1,0 +1,182 @@
+"""Orchestrate clean -> chunk -> map -> collapse -> reduce -> verify for one batch of articles."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from functools import lru_cache
+
+from langchain_core.language_models import BaseChatModel
+
+from service.chunk import chunk_article
+from service.clean import clean_article
+from service.embeddings import load_in_background
+from service.errors import NothingToBriefError
+from service.llm import open_chat_model
+from service.models import Article, Briefing, CleanArticle, Fact, Rejected, RunRecord, Skipped, SourceInfo
+from service.pipeline.assemble import assemble
+from service.pipeline.calls import CallStats
+from service.pipeline.collapse import collapse_facts
+from service.pipeline.map import map_chunk, merge_duplicates
+from service.pipeline.reduce import Draft, reduce_facts
+from service.pipeline.sources import SourceIndex
+from service.pipeline.title import write_title
+from service.pipeline.verify import Verifier
+from service.prompts import Prompt, load_prompt_set
+from service.settings import Settings, get_settings
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def brief(
+    articles: list[Article],
+    *,
+    settings: Settings | None = None,
+    model: BaseChatModel | None = None,
+    skipped: list[Skipped] | None = None,
+    progress: Progress = _quiet,
+) -> Briefing:
+    """Brief a batch of articles; with no model given, open the configured backend for the call."""
+    job = abrief(articles, settings=settings, model=model, skipped=skipped, progress=progress)
+    return asyncio.run_coroutine_threadsafe(job, _shared_loop()).result()
+
+
+@lru_cache(maxsize=1)
+def _shared_loop() -> asyncio.AbstractEventLoop:
+    # why: langchain-openai caches its async HTTP client per process, bound to the loop that
+    # first used it; a fresh asyncio.run() per call would break every call after the first.
+    loop = asyncio.new_event_loop()
+    threading.Thread(target=loop.run_forever, name="briefing-loop", daemon=True).start()
+    return loop
+
+
+async def abrief(
+    articles: list[Article],
+    *,
+    settings: Settings | None = None,
+    model: BaseChatModel | None = None,
+    skipped: list[Skipped] | None = None,
+    progress: Progress = _quiet,
+) -> Briefing:
+    """Async form of brief(): the HTTP API and the digest call this."""
+    settings = settings or get_settings()
+    prompts = load_prompt_set(settings.pipeline.prompts)
+    if model is not None:
+        return await _run(articles, settings, prompts, model, list(skipped or []), progress)
+    progress("starting the LLM backend")
+    with open_chat_model(settings) as opened:
+        return await _run(articles, settings, prompts, opened, list(skipped or []), progress)
+
+
+async def _run(
+    articles: list[Article],
+    settings: Settings,
+    prompts: dict[str, Prompt],
+    model: BaseChatModel,
+    skipped: list[Skipped],
+    progress: Progress,
+) -> Briefing:
+    started = time.perf_counter()
+    embedder = load_in_background(settings.verify.embedding_model)
+    cleaned = _clean(articles, skipped, progress)
+    index = SourceIndex.build(cleaned)
+    # why: embedding the sources overlaps the LLM calls instead of adding to wall time.
+    embedded = asyncio.ensure_future(asyncio.to_thread(lambda: index.embed(embedder.result())))
+    stats = CallStats()
+    rejected: list[Rejected] = []
+    try:
+        facts = await _map(cleaned, prompts["map"], model, settings, stats, rejected, progress)
+        proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
+        facts = merge_duplicates(facts)
+        progress(f"collapse: {len(facts)} facts")
+        facts, rounds = await collapse_facts(facts, prompts["collapse"], model, settings, stats)
+        sources = [_source_info(c) for c in cleaned]
+        progress(f"reduce: {len(facts)} facts from {len(sources)} sources")
+        draft = await reduce_facts(facts, sources, prompts["reduce"], model, settings, stats) if facts else Draft()
+    finally:
+        await embedded
+    progress("verify")
+    verifier = Verifier(index, embedder.result(), settings.verify)
+    result = assemble(draft, index, verifier, settings.verify)
+    progress("title")
+    title, title_rejected = await write_title(
+        result.summary + result.points[:3], index, verifier, prompts["title"], model, settings, stats
+    )
+    run = RunRecord(
+        model=settings.llm.model,
+        prompts={stage: p.version for stage, p in prompts.items()},
+        llm_calls=stats.calls,
+        prompt_tokens=stats.prompt_tokens,
+        completion_tokens=stats.completion_tokens,
+        seconds=round(time.perf_counter() - started, 3),
+        llm_seconds=round(stats.busy_seconds, 3),
+        settings_hash=settings.fingerprint(),
+        facts_proposed=proposed,
+        facts_kept=len(facts),
+        collapse_rounds=rounds,
+        rejected=rejected + result.rejected + title_rejected,
+        fallback_used=result.fallback_used,
+    )
+    return Briefing(
+        title=title,
+        summary=" ".join(p.text for p in result.summary),
+        summary_sentences=result.summary,
+        key_points=result.points,
+        sources=sources,
+        dropped=[d for c in cleaned for d in c.dropped],
+        skipped=skipped,
+        run=run,
+    )
+
+
+def _clean(articles: list[Article], skipped: list[Skipped], progress: Progress) -> list[CleanArticle]:
+    cleaned = []
+    for article in articles:
+        result = clean_article(article)
+        if result.paragraphs:
+            cleaned.append(result)
+        else:
+            reason = f"nothing left after cleaning ({len(result.dropped)} paragraphs dropped)"
+            skipped.append(Skipped(origin=article.origin, reason=reason))
+            progress(f"skipped {article.origin}: {reason}")
+    if not cleaned:
+        raise NothingToBriefError("no article has any text left to brief after cleaning")
+    return cleaned
+
+
+async def _map(
+    cleaned: list[CleanArticle],
+    prompt: Prompt,
+    model: BaseChatModel,
+    settings: Settings,
+    stats: CallStats,
+    rejected: list[Rejected],
+    progress: Progress,
+) -> list[Fact]:
+    chunks = [chunk for article in cleaned for chunk in chunk_article(article, settings.chunk)]
+    limit = asyncio.Semaphore(settings.llm.concurrency)
+    done = 0
+
+    async def one(chunk_index: int) -> tuple[list[Fact], list[Rejected]]:
+        nonlocal done
+        async with limit:
+            result = await map_chunk(chunks[chunk_index], prompt, model, settings, stats)
+        done += 1
+        progress(f"map: {done}/{len(chunks)} chunks")
+        return result
+
+    results = await asyncio.gather(*(one(i) for i in range(len(chunks))))
+    for _, bad in results:
+        rejected.extend(bad)
+    return [fact for good, _ in results for fact in good]
+
+
+def _source_info(article: CleanArticle) -> SourceInfo:
+    a = article.article
+    return SourceInfo(id=a.id, title=a.title, origin=a.origin, flags=article.flags)

@@ -1,0 +1,143 @@
+"""All configuration in one place: environment variables prefixed BRIEFING_."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """How to reach the chat model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp). "
+        "Unset: start the embedded SmolLM2 server on loopback.",
+    )
+    api_key: str = Field("not-needed", description="API key sent to the backend.")
+    model: str = Field("smollm2-135m-instruct", description="Model name sent to the backend.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    seed: int | None = Field(7, description="Sampling seed, for repeatable runs where supported.")
+    timeout_s: float = Field(120.0, gt=0, description="Timeout of one LLM request, in seconds.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
+    concurrency: int = Field(2, ge=1, le=64, description="Map calls in flight at once.")
+    send_max_tokens: bool = Field(
+        True,
+        description="Also send the legacy `max_tokens` field: llama.cpp ignores "
+        "`max_completion_tokens`. Turn off for backends that reject both.",
+    )
+
+
+class EmbeddedSettings(BaseModel):
+    """The embedded llama.cpp server used when no backend is configured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_ctx: int = Field(4096, ge=512, description="Context window of the embedded model.")
+    n_threads: int = Field(2, ge=1, description="CPU threads for the embedded model.")
+    startup_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for readiness.")
+
+
+class ChunkSettings(BaseModel):
+    """Token-aware chunking of cleaned articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoding: str = Field("cl100k_base", description="tiktoken encoding shipped in service/data.")
+    max_tokens: int = Field(1200, ge=64, description="Largest chunk, in tokens.")
+    overlap_tokens: int = Field(0, ge=0, description="Tokens of trailing paragraphs repeated.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkSettings:
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError("chunk.overlap_tokens must be smaller than chunk.max_tokens")
+        return self
+
+
+class PipelineSettings(BaseModel):
+    """Map, collapse and reduce."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompts: dict[str, str] = Field(
+        default_factory=lambda: {"map": "v1", "collapse": "v1", "reduce": "v1", "title": "v1"},
+        description="Prompt version per stage, e.g. {'map': 'v1'}.",
+    )
+    map_max_tokens: int = Field(140, ge=16, description="Completion cap of one map call.")
+    collapse_max_tokens: int = Field(320, ge=16, description="Completion cap of one collapse call.")
+    reduce_max_tokens: int = Field(260, ge=16, description="Completion cap of the reduce call.")
+    title_max_tokens: int = Field(32, ge=8, description="Completion cap of the headline call.")
+    facts_token_budget: int = Field(
+        1200, ge=64, description="Facts above this many tokens are collapsed before reduce."
+    )
+    max_collapse_rounds: int = Field(3, ge=0, description="Collapse rounds at most.")
+
+
+class VerifySettings(BaseModel):
+    """The check every briefing sentence must pass before it ships."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_similarity: float = Field(
+        0.55, ge=0.0, le=1.0, description="Cosine similarity to a cited sentence to count as support."
+    )
+    min_content_overlap: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of a sentence's content words found in its sources."
+    )
+    evidence_sentences: int = Field(
+        3, ge=1, description="Closest cited sentences whose paragraphs form the evidence window."
+    )
+    min_key_points: int = Field(4, ge=1, description="Fewer verified points: add source sentences.")
+    max_key_points: int = Field(8, ge=1, description="Most key points in a briefing.")
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2", description="Sentence embedding model, loaded offline from its package."
+    )
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; nested fields use '__', e.g. BRIEFING_LLM__MODEL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Chat model backend.")
+    embedded: EmbeddedSettings = Field(
+        default_factory=EmbeddedSettings, description="Embedded llama.cpp server."
+    )
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Map-reduce.")
+    verify: VerifySettings = Field(default_factory=VerifySettings, description="Verification.")
+    llm_base_url: str | None = Field(
+        None, description="Shortcut for llm.base_url (BRIEFING_LLM_BASE_URL)."
+    )
+    llm_api_key: str | None = Field(None, description="Shortcut for llm.api_key.")
+    llm_model: str | None = Field(None, description="Shortcut for llm.model.")
+
+    @model_validator(mode="after")
+    def _apply_shortcuts(self) -> Settings:
+        # why: the issue names flat BRIEFING_LLM_BASE_URL-style variables; keep both spellings.
+        if self.llm_base_url:
+            self.llm.base_url = self.llm_base_url
+        if self.llm_api_key:
+            self.llm.api_key = self.llm_api_key
+        if self.llm_model:
+            self.llm.model = self.llm_model
+        return self
+
+    def fingerprint(self) -> str:
+        """Return a short hash of every setting except secrets."""
+        data = self.model_dump(exclude={"llm_api_key"})
+        data["llm"].pop("api_key", None)
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]

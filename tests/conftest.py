@@ -1,0 +1,123 @@
+"""Shared fixtures: settings isolated from the environment, and recorded LLM traffic.
+
+LLM responses are replayed from tests/cassettes (record mode `none`). To re-record them
+against the real embedded server:  pytest --record-mode=rewrite
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vcr
+from langchain_core.language_models import BaseChatModel
+
+from service.ingest import ingest_paths
+from service.llm import build_chat_model
+from service.models import Article
+from service.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "articles"
+CASSETTES = Path(__file__).parent / "cassettes"
+# why: nothing listens here; in replay mode vcrpy answers before a connection is made.
+REPLAY_URL = "http://127.0.0.1:9/v1"
+
+
+def json_body(r1: Any, r2: Any) -> None:
+    """Match request bodies as JSON, so key order and whitespace do not matter."""
+    def parse(body: Any) -> Any:
+        if isinstance(body, bytes):
+            body = body.decode()
+        try:
+            return json.loads(body) if body else None
+        except ValueError:
+            return body
+
+    assert parse(r1.body) == parse(r2.body), "request bodies differ"
+
+
+def _configure(recorder: vcr.VCR) -> vcr.VCR:
+    recorder.register_matcher("json_body", json_body)
+    return recorder
+
+
+def pytest_recording_configure(config: pytest.Config, vcr: vcr.VCR) -> None:
+    """Register the JSON body matcher with pytest-recording."""
+    _configure(vcr)
+
+
+@pytest.fixture(scope="session")
+def vcr_config() -> dict[str, Any]:
+    """Match on method, path and JSON body: the embedded server takes a new port each run."""
+    return {
+        "match_on": ["method", "path", "json_body"],
+        "filter_headers": ["authorization", "x-api-key", "openai-organization"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture(scope="session")
+def record_mode(request: pytest.FixtureRequest) -> str:
+    """Return pytest-recording's record mode ('none' unless re-recording)."""
+    return str(request.config.getoption("--record-mode") or "none")
+
+
+@pytest.fixture(scope="session")
+def llm_base_url(record_mode: str) -> Iterator[str]:
+    """Yield the embedded server's URL when recording, a dead URL when replaying."""
+    if record_mode == "none":
+        yield REPLAY_URL
+        return
+    from service.local_llm import EmbeddedServer
+
+    settings = make_settings()
+    with EmbeddedServer(settings.embedded, alias=settings.llm.model) as server:
+        yield server.base_url
+
+
+@pytest.fixture
+def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Default settings, unaffected by BRIEFING_* variables of the machine."""
+    for name in list(os.environ):
+        if name.startswith("BRIEFING_"):
+            monkeypatch.delenv(name)
+    return make_settings()
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Build default settings with no retries, so a missing recording fails at once."""
+    settings = Settings(**overrides)
+    settings.llm.max_retries = 0
+    return settings
+
+
+@pytest.fixture
+def chat_model(settings: Settings, llm_base_url: str) -> BaseChatModel:
+    """A chat model pointed at the recorded (or, when recording, the live) embedded server."""
+    return build_chat_model(settings.llm, llm_base_url)
+
+
+@contextmanager
+def cassette(name: str, record_mode: str, vcr_config: dict[str, Any]) -> Iterator[Any]:
+    """Use tests/cassettes/<name>.yaml outside a single test function (module fixtures)."""
+    path = CASSETTES / f"{name}.yaml"
+    if record_mode == "rewrite":  # pytest-recording's mode: start the cassette afresh
+        path.unlink(missing_ok=True)
+        record_mode = "new_episodes"
+    recorder = _configure(vcr.VCR(record_mode=record_mode, **vcr_config))
+    with recorder.use_cassette(str(path)) as tape:
+        yield tape
+
+
+@pytest.fixture(scope="session")
+def example_articles() -> list[Article]:
+    """The four example articles shipped in examples/articles."""
+    result = ingest_paths([EXAMPLES])
+    assert not result.skipped
+    return result.articles
