@@ -40,7 +40,8 @@ STOPWORDS = frozenset(
     mr mrs ms""".split()
 )
 _SENTENCE_STARTERS = STOPWORDS | frozenset(
-    "however meanwhile today yesterday now last next first second third finally moreover".split()
+    """however meanwhile today yesterday now last next first second third finally moreover still
+    instead initially later earlier separately overall officials critics analysts experts""".split()
 )
 
 
@@ -86,24 +87,24 @@ def proper_names(text: str) -> set[str]:
     names: set[str] = set()
     for sentence in sentences(text) or [text]:
         for match in _NAME.finditer(sentence):
-            name = match.group(0).strip(".’'")
-            first = name.split()[0].lower()
+            parts = [_strip_possessive(p) for p in match.group(0).split()]
             at_start = match.start() == 0 or sentence[: match.start()].strip() in {"\"", "“", "‘", "("}
-            if first.lower() in _MONTHS or (at_start and first in _SENTENCE_STARTERS):
-                rest = name.split()[1:]
-                if not rest:
-                    continue
-                name = " ".join(rest)
-            elif at_start and len(name.split()) == 1 and not name.isupper():
-                continue
-            names.add(name)
+            while parts and (parts[0].lower() in _MONTHS or parts[0].lower() in _WEEKDAYS
+                             or (at_start and parts[0].lower() in _SENTENCE_STARTERS)):
+                parts = parts[1:]
+            if parts:
+                names.add(" ".join(parts))
     return names
+
+
+def _strip_possessive(word: str) -> str:
+    return re.sub(r"['’]s?$", "", word.strip(".’'"))
 
 
 def name_occurs(name: str, haystack_lower: str) -> bool:
     """Tell whether every word of a name occurs in lower-cased source text."""
     return all(
-        re.search(r"\b" + re.escape(part.lower().rstrip("’'s")) , haystack_lower)
+        re.search(r"\b" + re.escape(part.lower()), haystack_lower)
         for part in name.split()
         if part.lower() not in {"of", "the"}
     )

@@ -19,6 +19,8 @@ from service.pipeline.sources import SourceIndex
 from service.settings import VerifySettings
 from service.text import content_words, dates, name_occurs, numbers, proper_names
 
+_CLOSE_MARGIN = 0.15
+
 
 class Support(BaseModel):
     """How well a sentence is supported, by which articles, and why not if not."""
@@ -38,8 +40,11 @@ class SupportChecker(Protocol):
         ...
 
 
-def lexical_problems(text: str, passage: str, min_overlap: float) -> list[str]:
-    """List what in text is absent from a source passage: numbers, dates, names, content words."""
+def lexical_problems(text: str, passage: str, min_overlap: float, context: str | None = None) -> list[str]:
+    """List what in text is absent from a source passage: numbers, dates, names, content words.
+
+    Specifics are looked up in `passage`; content words in the wider `context` when given.
+    """
     haystack = passage.lower().replace("’", "'")
     problems = [f"number {n} not in the cited passage" for n in sorted(numbers(text) - numbers(passage))]
     problems += [f"date '{d}' not in the cited passage" for d in sorted(dates(text) - dates(passage))]
@@ -50,7 +55,7 @@ def lexical_problems(text: str, passage: str, min_overlap: float) -> list[str]:
     ]
     words = content_words(text)
     if words:
-        overlap = len(words & content_words(passage)) / len(words)
+        overlap = len(words & content_words(context or passage)) / len(words)
         if overlap < min_overlap:
             problems.append(f"only {overlap:.0%} of its words occur in the cited passage")
     return problems
@@ -80,7 +85,11 @@ class Verifier:
         best_row, similarity = (rows[0], sims[0]) if rows else (-1, 0.0)
         evidence = self._evidence(best_row, similarity)
         # why: specifics must occur where the meaning matches, not anywhere in the article.
-        problems = lexical_problems(text, self.index.window(rows), self.settings.min_content_overlap)
+        close = [r for r, sim in zip(rows, sims, strict=True) if sim >= similarity - _CLOSE_MARGIN]
+        passage = " ".join(self.index.sentences[r].text for r in close)
+        problems = lexical_problems(
+            text, passage, self.settings.min_content_overlap, context=self.index.window(rows)
+        )
         problems += [f"garbled wording from a word-spun source ('{w}')" for w in self.index.spun_words(text)]
         if similarity < self.settings.min_similarity:
             problems.append(f"closest cited sentence only {similarity:.2f} similar")

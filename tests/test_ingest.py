@@ -1,0 +1,110 @@
+"""Ingest: every input format, stable ids, and a clear reason for every skipped input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from service.ingest import ingest_paths
+from service.models import Article
+from tests.conftest import EXAMPLES
+
+BODY = "The council approved the budget on Monday.\nIt funds two schools, officials said."
+
+
+def test_plain_text_folder_reads_all_examples_without_titles() -> None:
+    result = ingest_paths([EXAMPLES])
+    assert len(result.articles) == 4 and not result.skipped
+    # their first lines are full sentences, not titles
+    assert all(a.title is None for a in result.articles)
+    assert result.articles[0].origin.endswith("000_337dc3b85a9c6a45.txt")
+
+
+def test_ids_are_stable_and_content_based(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(BODY)
+    (tmp_path / "b.txt").write_text(BODY.replace(" ", "  ") + "\n")
+    result = ingest_paths([tmp_path])
+    assert len(result.articles) == 1
+    assert result.articles[0].id == Article.make_id(BODY)
+    assert result.skipped[0].reason.startswith("duplicate of")
+
+
+def test_short_first_line_without_full_stop_is_a_title(tmp_path: Path) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Council passes budget\n" + BODY)
+    article = ingest_paths([path]).articles[0]
+    assert article.title == "Council passes budget"
+    assert article.text.startswith("The council")
+
+
+def test_markdown_heading_becomes_title_and_markup_goes(tmp_path: Path) -> None:
+    path = tmp_path / "story.md"
+    path.write_text("# Council passes budget\n\nThe **council** approved [the budget](http://x).\n")
+    article = ingest_paths([path]).articles[0]
+    assert article.title == "Council passes budget"
+    assert article.text == "The council approved the budget."
+
+
+def test_json_object_list_and_articles_key(tmp_path: Path) -> None:
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"text": BODY, "title": "T", "source": "Wire", "published": "2024-11-18"}))
+    many = tmp_path / "many.json"
+    many.write_text(json.dumps({"articles": [{"text": "First story text here."}, {"text": "Second one."}]}))
+    result = ingest_paths([one, many])
+    assert [a.title for a in result.articles] == ["T", None, None]
+    assert result.articles[0].source == "Wire"
+    assert result.articles[0].published is not None and result.articles[0].published.year == 2024
+
+
+def test_jsonl_bad_lines_are_skipped_by_line_number_and_the_rest_kept(tmp_path: Path) -> None:
+    path = tmp_path / "feed.jsonl"
+    path.write_text(
+        json.dumps({"text": "Good story one."}) + "\n"
+        + "{not json\n"
+        + json.dumps({"title": "no text"}) + "\n"
+        + json.dumps({"text": "Good story two.", "published": "yesterday-ish"}) + "\n"
+        + json.dumps({"text": "Good story three."}) + "\n"
+    )
+    result = ingest_paths([path])
+    assert [a.text for a in result.articles] == ["Good story one.", "Good story three."]
+    reasons = {s.origin: s.reason for s in result.skipped}
+    assert reasons[f"{path}:2"].startswith("invalid JSON")
+    assert reasons[f"{path}:3"] == "field 'text' is missing or empty"
+    assert "published" in reasons[f"{path}:4"]
+
+
+def test_html_main_text_is_extracted(tmp_path: Path) -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph {i} of the story says the council approved the budget for schools and roads.</p>"
+        for i in range(1, 6)
+    )
+    path = tmp_path / "page.html"
+    path.write_text(
+        "<html><head><title>Budget passes</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/sport'>Sport</a></nav>"
+        f"<article><h1>Budget passes</h1>{paragraphs}</article>"
+        "<footer>Copyright 2024 Example News. All rights reserved.</footer></body></html>"
+    )
+    article = ingest_paths([path]).articles[0]
+    assert "Paragraph 1 of the story" in article.text and "Paragraph 5" in article.text
+    assert "Sport" not in article.text and "rights reserved" not in article.text
+    assert article.title == "Budget passes"
+
+
+def test_bad_inputs_are_skipped_with_a_reason_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / "binary.txt").write_bytes(b"\x89PNG\x00\x00\x01")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
+    (tmp_path / "good.txt").write_text(BODY)
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    missing = tmp_path / "missing.txt"
+    result = ingest_paths([tmp_path, missing, tmp_path / "notes.pdf"])
+    reasons = {Path(s.origin).name: s.reason for s in result.skipped}
+    assert reasons == {
+        "binary.txt": "binary file, not text",
+        "empty.txt": "file is empty",
+        "latin1.txt": "not valid UTF-8 (byte 3)",
+        "missing.txt": "no such file or directory",
+        "notes.pdf": "unsupported file type '.pdf'",
+    }
+    assert [a.text for a in result.articles] == [BODY]

@@ -1,0 +1,83 @@
+"""Verify: numbers, dates and names must occur where the meaning matches; spun text still supports."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.clean import clean_article
+from service.embeddings import get_embedder
+from service.models import Article
+from service.pipeline.sources import SourceIndex
+from service.pipeline.verify import Verifier
+from service.settings import VerifySettings
+
+BUDGET = (
+    "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
+    "The budget funds two new schools and repairs to the harbour bridge.\n"
+    "Separately, the council fined the Acme company 3 million dollars for polluting the river in March."
+)
+
+
+@pytest.fixture(scope="module")
+def verifier(example_articles: list[Article]) -> Verifier:
+    budget = Article(id="budget", text=BUDGET)
+    cleaned = [clean_article(a) for a in [*example_articles, budget]]
+    return Verifier(SourceIndex.build(cleaned), get_embedder(), VerifySettings())
+
+
+def test_a_faithful_paraphrase_is_supported(verifier: Verifier) -> None:
+    result = verifier.check("Springfield's council passed a 40 million dollar budget on Monday.", ["budget"])
+    assert result.supported, result.reason
+    assert result.evidence is not None and "approved a budget" in result.evidence.text
+
+
+def test_a_swapped_number_is_rejected(verifier: Verifier) -> None:
+    result = verifier.check("Springfield's council passed a 45 million dollar budget on Monday.", ["budget"])
+    assert not result.supported and "number 45" in result.reason
+
+
+def test_a_number_from_another_passage_is_rejected(verifier: Verifier) -> None:
+    result = verifier.check("Springfield's council passed a 3 million dollar budget on Monday.", ["budget"])
+    assert not result.supported and "number 3 not in the cited passage" in result.reason
+
+
+def test_a_swapped_name_is_rejected(verifier: Verifier) -> None:
+    result = verifier.check("Shelbyville's council passed a 40 million dollar budget on Monday.", ["budget"])
+    assert not result.supported and "Shelbyville" in result.reason
+
+
+def test_a_swapped_date_is_rejected(verifier: Verifier) -> None:
+    result = verifier.check("Springfield's council passed a 40 million dollar budget on Friday.", ["budget"])
+    assert not result.supported and "friday" in result.reason
+
+
+def test_an_unrelated_claim_is_rejected(verifier: Verifier) -> None:
+    result = verifier.check("The council banned cars from the city centre.", ["budget"])
+    assert not result.supported
+
+
+def test_citing_an_unknown_source_is_rejected(verifier: Verifier) -> None:
+    assert verifier.check("The council approved a budget.", ["budget", "nope"]).reason == "cites an unknown source"
+
+
+def test_uncited_sentences_are_attributed_to_every_supporting_source(
+    verifier: Verifier, example_articles: list[Article]
+) -> None:
+    result = verifier.check("Biden authorized Ukraine to use long-range ATACMS missiles inside Russia.", [])
+    assert result.supported, result.reason
+    assert len(result.sources) >= 2 and "budget" not in result.sources
+    assert set(result.sources) <= {a.id for a in example_articles}
+
+
+def test_a_true_sentence_is_supported_by_a_spun_source(
+    verifier: Verifier, example_articles: list[Article]
+) -> None:
+    spun = example_articles[3].id  # "Moscow besides said connected Tuesday that six ATACMS had been fired ..."
+    result = verifier.check("Moscow said on Tuesday that six ATACMS had been fired at its Bryansk region.", [spun])
+    assert result.supported, result.reason
+
+
+def test_spinner_vocabulary_in_a_sentence_is_rejected(verifier: Verifier, example_articles: list[Article]) -> None:
+    spun = example_articles[3].id
+    result = verifier.check("Moscow said that six ATACMS had been fired astatine nan Bryansk region.", [spun])
+    assert not result.supported and "word-spun" in result.reason
