@@ -43,7 +43,9 @@ def test_chunks_break_on_paragraph_boundaries() -> None:
 
 
 def test_overlap_repeats_trailing_paragraphs() -> None:
-    short = "The council approved the budget on Monday and the mayor signed it into law at once, officials told reporters."
+    short = (
+        "The council approved the budget on Monday and the mayor signed it into law at once, officials told reporters."
+    )
     paragraphs = [f"{short} Item {n}." for n in range(4)]
     assert [count_tokens(p) for p in paragraphs] == [25] * 4
     chunks = chunk_article(_clean(*paragraphs), ChunkSettings(max_tokens=64, overlap_tokens=30))
