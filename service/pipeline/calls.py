@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -11,6 +12,9 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from service.llm import as_briefing_error, with_token_cap
 from service.prompts import Prompt
 from service.settings import LLMSettings
+from service.text import content_words
+
+_ECHO_SHARE = 0.7
 
 
 @dataclass
@@ -62,5 +66,17 @@ async def complete(
     usage = getattr(reply, "usage_metadata", None) or {}
     stats.prompt_tokens += int(usage.get("input_tokens", 0))
     stats.completion_tokens += int(usage.get("output_tokens", 0))
-    content = reply.content
-    return content if isinstance(content, str) else str(content)
+    content = reply.content if isinstance(reply.content, str) else str(reply.content)
+    return drop_echoed_instructions(content, prompt)
+
+
+def drop_echoed_instructions(reply: str, prompt: Prompt) -> str:
+    """Remove reply lines that repeat the prompt's own instructions (small models do)."""
+    instruction = content_words(prompt.system + " " + re.sub(r"\{\w+\}", " ", prompt.user))
+    kept = []
+    for line in reply.splitlines():
+        words = content_words(line)
+        if words and len(words & instruction) / len(words) >= _ECHO_SHARE:
+            continue
+        kept.append(line)
+    return "\n".join(kept)

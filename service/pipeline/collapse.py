@@ -19,6 +19,7 @@ from service.settings import Settings
 from service.text import content_words
 
 _REFS = re.compile(r"\(?\s*((?:F\d+\s*,?\s*)+)\)?\s*$")
+_LEAD_REFS = re.compile(r"^\(?\s*((?:F\d+[\s,]*)+)\)?\s*[:.-]?\s*")
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s*")
 
 
@@ -65,9 +66,13 @@ def parse_merged_lines(reply: str, group: list[Fact]) -> list[Fact]:
     out: list[Fact] = []
     for line in reply.splitlines():
         body = _BULLET.sub("", line).strip()
-        refs_match = _REFS.search(body)
-        refs = [int(n) for n in re.findall(r"\d+", refs_match.group(1))] if refs_match else []
-        text = (body[: refs_match.start()] if refs_match else body).strip(" -:;")
+        lead = _LEAD_REFS.match(body)
+        if lead:
+            body = body[lead.end():]
+        tail = _REFS.search(body)
+        found = (lead.group(1) if lead else "") + " " + (tail.group(1) if tail else "")
+        refs = [int(n) for n in re.findall(r"\d+", found)]
+        text = (body[: tail.start()] if tail else body).strip(" -:;")
         if len(text.split()) < 4:
             continue
         sources = [group[n - 1] for n in refs if 0 < n <= len(group)] or [_closest(text, group)]

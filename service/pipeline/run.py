@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 from collections.abc import Callable
-from functools import lru_cache
 
 from langchain_core.language_models import BaseChatModel
 
+from service.aio import run_sync
 from service.chunk import chunk_article
 from service.clean import clean_article
 from service.embeddings import load_in_background
@@ -43,17 +42,7 @@ def brief(
     progress: Progress = _quiet,
 ) -> Briefing:
     """Brief a batch of articles; with no model given, open the configured backend for the call."""
-    job = abrief(articles, settings=settings, model=model, skipped=skipped, progress=progress)
-    return asyncio.run_coroutine_threadsafe(job, _shared_loop()).result()
-
-
-@lru_cache(maxsize=1)
-def _shared_loop() -> asyncio.AbstractEventLoop:
-    # why: langchain-openai caches its async HTTP client per process, bound to the loop that
-    # first used it; a fresh asyncio.run() per call would break every call after the first.
-    loop = asyncio.new_event_loop()
-    threading.Thread(target=loop.run_forever, name="briefing-loop", daemon=True).start()
-    return loop
+    return run_sync(abrief(articles, settings=settings, model=model, skipped=skipped, progress=progress))
 
 
 async def abrief(
