@@ -70,6 +70,7 @@ class EmbeddedServer:
             "--port", str(self.port),
             "--n_ctx", str(self.settings.n_ctx),
             "--n_threads", str(self.settings.n_threads),
+            "--n_batch", str(self.settings.n_batch),
         ]
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
         self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT, env=env)

@@ -40,6 +40,9 @@ class EmbeddedSettings(BaseModel):
 
     n_ctx: int = Field(4096, ge=512, description="Context window of the embedded model.")
     n_threads: int = Field(2, ge=1, description="CPU threads for the embedded model.")
+    n_batch: int = Field(
+        128, ge=8, description="Prompt batch size; its logits buffer (x 49k vocab) dominates server memory."
+    )
     startup_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for readiness.")
 
 
