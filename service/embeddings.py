@@ -52,6 +52,8 @@ def get_embedder(name: str = "all-MiniLM-L6-v2") -> Embedder:
             # why: never reach for a model hub at run time, even by accident.
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
             from sentence_transformers import SentenceTransformer
 
             _loaded[name] = Embedder(SentenceTransformer(str(model_path(name)), device="cpu"))
