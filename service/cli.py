@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from service.errors import BriefingError
+from service.fidelity.cli import add_commands as add_fidelity_commands
 from service.ingest import ingest_paths
 from service.render import FORMATS, render
 from service.settings import Settings, get_settings
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     brief.add_argument("--prompts", help="prompt versions, e.g. map=v1,reduce=v1")
     brief.set_defaults(handler=_brief)
+    add_fidelity_commands(commands, _fidelity)
     return parser
 
 
@@ -70,6 +72,10 @@ def _brief(args: argparse.Namespace, settings: Settings) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_PARTIAL if briefing.skipped else EXIT_OK
+
+
+def _fidelity(args: argparse.Namespace, settings: Settings) -> int:
+    return int(args.fidelity(args, settings, _progress, _error))
 
 
 def _pairs(text: str, option: str) -> dict[str, str]:

@@ -145,6 +145,7 @@ class Rejected(BaseModel):
     text: str
     reason: str
     stage: str = "reduce"
+    unsupported: bool = Field(False, description="Removed for lack of support in its sources.")
 
 
 class RunRecord(BaseModel):
@@ -162,6 +163,7 @@ class RunRecord(BaseModel):
     facts_kept: int = 0
     collapse_rounds: int = 0
     rejected: list[Rejected] = Field(default_factory=list)
+    unsupported_dropped: int = Field(0, description="Summary, point and title sentences the verifier removed.")
     fallback_used: bool = False
 
 

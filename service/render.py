@@ -51,7 +51,8 @@ def to_markdown(briefing: Briefing) -> str:
         "",
         f"<sub>{run.model}, prompts {', '.join(f'{k}/{v}' for k, v in run.prompts.items())}; "
         f"{run.llm_calls} LLM calls, {run.prompt_tokens}+{run.completion_tokens} tokens, "
-        f"{run.seconds:.1f}s; {len(run.rejected)} sentences rejected by the verifier"
+        f"{run.seconds:.1f}s; {run.unsupported_dropped} sentences dropped as unsupported, "
+        f"{len(run.rejected)} rejected in all"
         f"{'; filled from source sentences' if run.fallback_used else ''}.</sub>",
     ]
     return "\n".join(lines) + "\n"

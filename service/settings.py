@@ -86,11 +86,8 @@ class VerifySettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_similarity: float = Field(
-        0.55, ge=0.0, le=1.0, description="Cosine similarity to a cited sentence to count as support."
-    )
     min_content_overlap: float = Field(
-        0.5, ge=0.0, le=1.0, description="Share of a sentence's content words found in its sources."
+        0.5, ge=0.0, le=1.0, description="Share of a mapped fact's content words that must occur in its chunk."
     )
     evidence_sentences: int = Field(
         3, ge=1, description="Closest cited sentences whose paragraphs form the evidence window."
@@ -100,6 +97,19 @@ class VerifySettings(BaseModel):
     embedding_model: str = Field(
         "all-MiniLM-L6-v2", description="Sentence embedding model, loaded offline from its package."
     )
+
+
+class FidelitySettings(BaseModel):
+    """The fidelity checker (calibrated by `briefing fidelity calibrate`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Support score needed to count as supported; unset: the calibrated threshold "
+        "stored in service/data/fidelity_model.json.",
+    )
+    block_size: int = Field(16, ge=1, description="Items embedded together in one batch when scoring many.")
 
 
 class Settings(BaseSettings):
@@ -116,6 +126,7 @@ class Settings(BaseSettings):
     chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Map-reduce.")
     verify: VerifySettings = Field(default_factory=VerifySettings, description="Verification.")
+    fidelity: FidelitySettings = Field(default_factory=FidelitySettings, description="Fidelity checker.")
     llm_base_url: str | None = Field(
         None, description="Shortcut for llm.base_url (BRIEFING_LLM_BASE_URL)."
     )

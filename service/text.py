@@ -57,7 +57,7 @@ def words(text: str) -> list[str]:
 
 def content_words(text: str) -> set[str]:
     """Return crude stems of the words that carry meaning (no stopwords, no short words)."""
-    return {_stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2}
+    return {stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 2}
 
 
 def refers_to_document(text: str) -> bool:
@@ -110,7 +110,8 @@ def name_occurs(name: str, haystack_lower: str) -> bool:
     )
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """Strip one common inflection ('rejected' -> 'reject'), keeping at least four letters."""
     for suffix in ("ing", "ed", "es", "s", "ly"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]

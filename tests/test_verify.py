@@ -6,8 +6,9 @@ import pytest
 
 from service.clean import clean_article
 from service.embeddings import get_embedder
+from service.fidelity.checker import FidelityChecker
+from service.fidelity.sources import SourceIndex
 from service.models import Article
-from service.pipeline.sources import SourceIndex
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
 
@@ -22,7 +23,8 @@ BUDGET = (
 def verifier(example_articles: list[Article]) -> Verifier:
     budget = Article(id="budget", text=BUDGET)
     cleaned = [clean_article(a) for a in [*example_articles, budget]]
-    return Verifier(SourceIndex.build(cleaned), get_embedder(), VerifySettings())
+    checker = FidelityChecker(embedder=get_embedder())
+    return Verifier(SourceIndex.build(cleaned), checker, VerifySettings())
 
 
 def test_a_faithful_paraphrase_is_supported(verifier: Verifier) -> None:

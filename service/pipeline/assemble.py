@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from service.clean import judge_paragraph
+from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
 from service.pipeline.extract import best_sentences
 from service.pipeline.reduce import Draft, DraftPoint
-from service.pipeline.sources import SourceIndex
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
 from service.text import refers_to_document
@@ -65,7 +65,9 @@ def _verified(
             # why: a tiny model often cites the wrong number; re-attribute, then check again.
             support = verifier.check(draft.text, [])
         if not support.supported:
-            rejected.append(Rejected(text=draft.text, reason=support.reason or "unsupported", stage=stage))
+            rejected.append(
+                Rejected(text=draft.text, reason=support.reason or "unsupported", stage=stage, unsupported=True)
+            )
             continue
         vector = verifier.embedder.encode([draft.text])[0]
         if vectors and max(float(vector @ v) for v in vectors) >= _DUPLICATE:

@@ -8,8 +8,8 @@ from collections import Counter
 import numpy as np
 
 from service.clean import EDITORIAL as _EDITORIAL
+from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.pipeline.sources import SourceIndex
 from service.pipeline.verify import SupportChecker
 from service.text import has_attribution, numbers, proper_names
 

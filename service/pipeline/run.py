@@ -13,6 +13,8 @@ from service.chunk import chunk_article
 from service.clean import clean_article
 from service.embeddings import load_in_background
 from service.errors import NothingToBriefError
+from service.fidelity.checker import FidelityChecker
+from service.fidelity.sources import SourceIndex
 from service.llm import open_chat_model
 from service.models import Article, Briefing, CleanArticle, Fact, Rejected, RunRecord, Skipped, SourceInfo
 from service.pipeline.assemble import assemble
@@ -20,7 +22,6 @@ from service.pipeline.calls import CallStats
 from service.pipeline.collapse import collapse_facts
 from service.pipeline.map import map_chunk, merge_duplicates
 from service.pipeline.reduce import Draft, reduce_facts
-from service.pipeline.sources import SourceIndex
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
 from service.prompts import Prompt, load_prompt_set
@@ -91,7 +92,7 @@ async def _run(
     finally:
         await embedded
     progress("verify")
-    verifier = Verifier(index, embedder.result(), settings.verify)
+    verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=embedder.result()), settings.verify)
     result = assemble(draft, index, verifier, settings.verify)
     progress("title")
     title, title_rejected = await write_title(
@@ -110,6 +111,7 @@ async def _run(
         facts_kept=len(facts),
         collapse_rounds=rounds,
         rejected=rejected + result.rejected + title_rejected,
+        unsupported_dropped=sum(1 for r in result.rejected + title_rejected if r.unsupported),
         fallback_used=result.fallback_used,
     )
     return Briefing(

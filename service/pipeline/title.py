@@ -6,10 +6,10 @@ import re
 
 from langchain_core.language_models import BaseChatModel
 
+from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
 from service.pipeline.calls import CallStats, complete
 from service.pipeline.extract import names_title
-from service.pipeline.sources import SourceIndex
 from service.pipeline.verify import SupportChecker
 from service.prompts import Prompt
 from service.settings import Settings
@@ -38,9 +38,9 @@ async def write_title(
     title = clean_headline(reply)
     if not title:
         return fallback, []
-    problem = _title_problem(title, checker)
+    problem, unsupported = _title_problem(title, checker)
     if problem:
-        return fallback, [Rejected(text=title, reason=problem, stage="title")]
+        return fallback, [Rejected(text=title, reason=problem, stage="title", unsupported=unsupported)]
     return title, []
 
 
@@ -54,10 +54,10 @@ def clean_headline(reply: str) -> str:
     return ""
 
 
-def _title_problem(title: str, checker: SupportChecker) -> str:
+def _title_problem(title: str, checker: SupportChecker) -> tuple[str, bool]:
     if len(title.split()) > _MAX_WORDS:
-        return "too long for a headline"
+        return "too long for a headline", False
     if refers_to_document(title):
-        return "talks about the document, not the news"
+        return "talks about the document, not the news", False
     support = checker.check(title, [])
-    return "" if support.supported else (support.reason or "unsupported")
+    return ("", False) if support.supported else (support.reason or "unsupported", True)

@@ -1,9 +1,9 @@
 """Check briefing sentences against the sources they cite; unsupported ones never ship.
 
-`SupportChecker` is the seam: the pipeline only needs `check(text, cited)`. This
-implementation combines lexical grounding (every number and proper name must occur in a
-cited source, most content words too) with semantic alignment (all-MiniLM-L6-v2 cosine
-to the closest cited source sentence).
+`SupportChecker` is the seam: the pipeline only needs `check(text, cited)`. `Verifier`
+scores meaning with the calibrated fidelity checker and adds hard rules: every number,
+date and proper name must occur in the cited sentences closest to the claim, and no word
+a spinner substituted may be copied.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from service.embeddings import Embedder
+from service.fidelity.checker import FidelityChecker
+from service.fidelity.sources import SourceIndex
 from service.models import Evidence
-from service.pipeline.sources import SourceIndex
 from service.settings import VerifySettings
 from service.text import content_words, dates, name_occurs, numbers, proper_names
 
@@ -40,11 +41,9 @@ class SupportChecker(Protocol):
         ...
 
 
-def lexical_problems(text: str, passage: str, min_overlap: float, context: str | None = None) -> list[str]:
-    """List what in text is absent from a source passage: numbers, dates, names, content words.
-
-    Specifics are looked up in `passage`; content words in the wider `context` when given.
-    """
+def lexical_problems(text: str, passage: str, min_overlap: float | None) -> list[str]:
+    """List what in text is absent from a source passage: numbers, dates, names (and content words
+    when min_overlap is given)."""
     haystack = passage.lower().replace("’", "'")
     problems = [f"number {n} not in the cited passage" for n in sorted(numbers(text) - numbers(passage))]
     problems += [f"date '{d}' not in the cited passage" for d in sorted(dates(text) - dates(passage))]
@@ -54,20 +53,21 @@ def lexical_problems(text: str, passage: str, min_overlap: float, context: str |
         if not name_occurs(name, haystack)
     ]
     words = content_words(text)
-    if words:
-        overlap = len(words & content_words(context or passage)) / len(words)
+    if words and min_overlap is not None:
+        overlap = len(words & content_words(passage)) / len(words)
         if overlap < min_overlap:
             problems.append(f"only {overlap:.0%} of its words occur in the cited passage")
     return problems
 
 
 class Verifier:
-    """The default SupportChecker: lexical grounding plus embedding similarity."""
+    """The default SupportChecker: the calibrated fidelity checker plus hard lexical rules."""
 
-    def __init__(self, index: SourceIndex, embedder: Embedder, settings: VerifySettings) -> None:
-        index.embed(embedder)
+    def __init__(self, index: SourceIndex, checker: FidelityChecker, settings: VerifySettings) -> None:
+        index.embed(checker.embedder)
         self.index = index
-        self.embedder = embedder
+        self.checker = checker
+        self.embedder: Embedder = checker.embedder
         self.settings = settings
 
     def check(self, text: str, cited: list[str]) -> Support:
@@ -82,23 +82,20 @@ class Verifier:
 
     def _against(self, text: str, vector: np.ndarray, article_ids: list[str]) -> Support:
         rows, sims = self._closest(vector, article_ids)
-        best_row, similarity = (rows[0], sims[0]) if rows else (-1, 0.0)
-        evidence = self._evidence(best_row, similarity)
+        similarity = sims[0] if sims else 0.0
         # why: specifics must occur where the meaning matches, not anywhere in the article.
         close = [r for r, sim in zip(rows, sims, strict=True) if sim >= similarity - _CLOSE_MARGIN]
         passage = " ".join(self.index.sentences[r].text for r in close)
-        problems = lexical_problems(
-            text, passage, self.settings.min_content_overlap, context=self.index.window(rows)
-        )
+        problems = lexical_problems(text, passage, None)
         problems += [f"garbled wording from a word-spun source ('{w}')" for w in self.index.spun_words(text)]
-        if similarity < self.settings.min_similarity:
-            problems.append(f"closest cited sentence only {similarity:.2f} similar")
-        score = max(0.0, min(1.0, similarity)) * (0.5 if problems else 1.0)
+        scored = self.checker.score_claim(text, vector, self.index, self.index.rows_of(article_ids))
+        if not scored.supported:
+            problems.append(f"support {scored.score:.2f} below {self.checker.threshold:.2f}")
         return Support(
             supported=not problems,
-            score=round(score, 3),
+            score=scored.score,
             sources=article_ids,
-            evidence=evidence,
+            evidence=scored.evidence,
             reason="; ".join(problems),
         )
 
@@ -108,7 +105,7 @@ class Verifier:
         )[::-1]
         supporting = [
             a for sim, a in ranked
-            if sim >= self.settings.min_similarity and self._against(text, vector, [a]).supported
+            if self._against(text, vector, [a]).supported
         ]
         if not supporting:
             return self._against(text, vector, [ranked[0][1]]) if ranked else Support(
@@ -124,9 +121,3 @@ class Verifier:
         sims = self.index.vectors[rows] @ vector
         order = np.argsort(-sims)[: self.settings.evidence_sentences]
         return [int(rows[i]) for i in order], [float(sims[i]) for i in order]
-
-    def _evidence(self, row: int, similarity: float) -> Evidence | None:
-        if row < 0:
-            return None
-        sentence = self.index.sentences[row]
-        return Evidence(article_id=sentence.article_id, text=sentence.text, similarity=round(similarity, 3))

@@ -35,6 +35,25 @@ class SourceIndex:
     vectors: np.ndarray | None = None
 
     @classmethod
+    def from_texts(cls, texts: dict[str, str]) -> SourceIndex:
+        """Index raw source texts by id: every paragraph kept, quality flags computed."""
+        from service.clean import quality_flags, split_paragraphs
+        from service.models import Article, Paragraph
+
+        articles = [
+            CleanArticle(
+                article=Article(id=aid, text=text),
+                paragraphs=[
+                    Paragraph(article_id=aid, index=i, text=p) for i, p in enumerate(split_paragraphs(text), 1)
+                ],
+                flags=quality_flags(text),
+            )
+            for aid, text in texts.items()
+            if text.strip()
+        ]
+        return cls.build(articles)
+
+    @classmethod
     def build(cls, articles: list[CleanArticle]) -> SourceIndex:
         """Index the kept paragraphs of cleaned articles (no embeddings yet)."""
         items: list[SourceSentence] = []
