@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from service.errors import BriefingError
+from service.evals.cli import add_commands as add_eval_commands
 from service.fidelity.cli import add_commands as add_fidelity_commands
 from service.ingest import ingest_paths
 from service.render import FORMATS, render
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("--prompts", help="prompt versions, e.g. map=v1,reduce=v1")
     brief.set_defaults(handler=_brief)
     add_fidelity_commands(commands, _fidelity)
+    add_eval_commands(commands, _evals)
     return parser
 
 
@@ -76,6 +78,10 @@ def _brief(args: argparse.Namespace, settings: Settings) -> int:
 
 def _fidelity(args: argparse.Namespace, settings: Settings) -> int:
     return int(args.fidelity(args, settings, _progress, _error))
+
+
+def _evals(args: argparse.Namespace, settings: Settings) -> int:
+    return int(args.evals(args, settings, _progress))
 
 
 def _pairs(text: str, option: str) -> dict[str, str]:

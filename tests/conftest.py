@@ -6,7 +6,6 @@ against the real embedded server:  pytest --record-mode=rewrite
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ import pytest
 import vcr
 from langchain_core.language_models import BaseChatModel
 
+from service.evals.recording import cassette as recorded
+from service.evals.recording import configure, vcr_options
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
 from service.models import Article
@@ -29,37 +30,15 @@ CASSETTES = Path(__file__).parent / "cassettes"
 REPLAY_URL = "http://127.0.0.1:9/v1"
 
 
-def json_body(r1: Any, r2: Any) -> None:
-    """Match request bodies as JSON, so key order and whitespace do not matter."""
-    def parse(body: Any) -> Any:
-        if isinstance(body, bytes):
-            body = body.decode()
-        try:
-            return json.loads(body) if body else None
-        except ValueError:
-            return body
-
-    assert parse(r1.body) == parse(r2.body), "request bodies differ"
-
-
-def _configure(recorder: vcr.VCR) -> vcr.VCR:
-    recorder.register_matcher("json_body", json_body)
-    return recorder
-
-
 def pytest_recording_configure(config: pytest.Config, vcr: vcr.VCR) -> None:
     """Register the JSON body matcher with pytest-recording."""
-    _configure(vcr)
+    configure(vcr)
 
 
 @pytest.fixture(scope="session")
 def vcr_config() -> dict[str, Any]:
     """Match on method, path and JSON body: the embedded server takes a new port each run."""
-    return {
-        "match_on": ["method", "path", "json_body"],
-        "filter_headers": ["authorization", "x-api-key", "openai-organization"],
-        "decode_compressed_response": True,
-    }
+    return vcr_options()
 
 
 @pytest.fixture(scope="session")
@@ -104,14 +83,9 @@ def chat_model(settings: Settings, llm_base_url: str) -> BaseChatModel:
 
 
 @contextmanager
-def cassette(name: str, record_mode: str, vcr_config: dict[str, Any]) -> Iterator[Any]:
+def cassette(name: str, record_mode: str) -> Iterator[Any]:
     """Use tests/cassettes/<name>.yaml outside a single test function (module fixtures)."""
-    path = CASSETTES / f"{name}.yaml"
-    if record_mode == "rewrite":  # pytest-recording's mode: start the cassette afresh
-        path.unlink(missing_ok=True)
-        record_mode = "new_episodes"
-    recorder = _configure(vcr.VCR(record_mode=record_mode, **vcr_config))
-    with recorder.use_cassette(str(path)) as tape:
+    with recorded(CASSETTES / f"{name}.yaml", record_mode) as tape:
         yield tape
 
 

@@ -56,13 +56,12 @@ def test_partial_batch_is_briefed_and_says_what_was_skipped(
     tmp_path: Path,
     llm_base_url: str,
     record_mode: str,
-    vcr_config: dict[str, Any],
 ) -> None:
     (tmp_path / "empty.txt").write_text("")
     (tmp_path / "blurb.txt").write_text("Now, let's delve into the potential future trends of this story.")
     monkeypatch.setenv("BRIEFING_LLM_BASE_URL", llm_base_url)
     out = tmp_path / "briefing.json"
-    with cassette("test_cli/partial_batch", record_mode, vcr_config):
+    with cassette("test_cli/partial_batch", record_mode):
         args = ["brief", str(EXAMPLES / "002_67e75afd35c628c0.txt"), str(tmp_path), "--format", "json"]
         code = main([*args, "-o", str(out)])
     assert code == EXIT_PARTIAL

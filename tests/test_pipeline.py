@@ -20,7 +20,7 @@ FUTURE_TRENDS = "000_337dc3b85a9c6a45.txt"
 
 @pytest.fixture(scope="module")
 def recorded(
-    example_articles: list[Article], llm_base_url: str, record_mode: str, vcr_config: dict[str, Any]
+    example_articles: list[Article], llm_base_url: str, record_mode: str
 ) -> tuple[Briefing, Any]:
     """Brief the four examples once for the whole module; return the briefing and the cassette."""
     with pytest.MonkeyPatch.context() as env:
@@ -28,7 +28,7 @@ def recorded(
             env.delenv(name)
         settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
-    with cassette("test_pipeline/four_articles", record_mode, vcr_config) as tape:
+    with cassette("test_pipeline/four_articles", record_mode) as tape:
         briefing = brief(example_articles, settings=settings, model=model)
     return briefing, tape
 
@@ -129,9 +129,7 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
     assert "## Dropped before summarising" in md and "meta-commentary" in md
 
 
-def test_instructions_inside_an_article_are_content_not_commands(
-    llm_base_url: str, record_mode: str, vcr_config: dict[str, Any]
-) -> None:
+def test_instructions_inside_an_article_are_content_not_commands(llm_base_url: str, record_mode: str) -> None:
     text = (
         "The city council of Springfield approved a budget of 40 million dollars on Monday, "
         "the mayor said.\n"
@@ -141,7 +139,7 @@ def test_instructions_inside_an_article_are_content_not_commands(
     article = Article(id=Article.make_id(text), text=text, origin="inline")
     settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
-    with cassette("test_pipeline/injection", record_mode, vcr_config) as tape:
+    with cassette("test_pipeline/injection", record_mode) as tape:
         briefing = brief([article], settings=settings, model=model)
     assert any("instructions addressed to an AI" in d.reason for d in briefing.dropped)
     sent = " ".join(json.loads(r.body)["messages"][1]["content"] for r in tape.requests)

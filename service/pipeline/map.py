@@ -11,7 +11,7 @@ from service.pipeline.calls import CallStats, complete
 from service.pipeline.verify import lexical_problems
 from service.prompts import Prompt
 from service.settings import Settings
-from service.text import content_words, refers_to_document
+from service.text import content_words, refers_to_document, sentences
 
 _BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s*")
 _PARA_TAG = re.compile(r"\[\s*P\s*(\d+)\s*\]", re.IGNORECASE)
@@ -64,11 +64,12 @@ def parse_fact_lines(reply: str, chunk: Chunk) -> list[Fact]:
             continue
         tags = tags or pending
         pending = []
-        if len(text.split()) < _MIN_WORDS or refers_to_document(text):
-            continue
-        paragraphs = [t for t in tags if t in valid] or [_closest_paragraph(text, chunk)]
-        provenance = [Provenance(article_id=chunk.article_id, paragraph=p) for p in dict.fromkeys(paragraphs)]
-        facts.append(Fact(text=text, provenance=provenance))
+        for sentence in sentences(text) or [text]:  # why: prose answers carry several facts a line
+            if len(sentence.split()) < _MIN_WORDS or refers_to_document(sentence):
+                continue
+            paragraphs = [t for t in tags if t in valid] or [_closest_paragraph(sentence, chunk)]
+            provenance = [Provenance(article_id=chunk.article_id, paragraph=p) for p in dict.fromkeys(paragraphs)]
+            facts.append(Fact(text=sentence, provenance=provenance))
     return facts
 
 

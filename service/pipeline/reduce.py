@@ -71,8 +71,8 @@ def parse_briefing(reply: str, source_ids: list[str]) -> Draft:
         if section == "title":
             draft.title = _CITE.sub("", line).strip(" #*\"")
             section = "summary"
-        elif section == "summary" and not _POINT_START.match(line):
-            summary_text.append(line)
+        elif not _POINT_START.match(line) and (section == "summary" or draft.points):
+            summary_text.append(line)  # before the points, or a summing-up line after them
         else:
             section = "points"
             text, cited = _split_citations(_BULLET.sub("", line), source_ids)
