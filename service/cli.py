@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     brief.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     brief.add_argument("--prompts", help="prompt versions, e.g. map=v1,reduce=v1")
     brief.set_defaults(handler=_brief)
+    serve = commands.add_parser("serve", help="serve the HTTP API (uvicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
     add_fidelity_commands(commands, _fidelity)
     add_eval_commands(commands, _evals)
     return parser
@@ -78,6 +82,17 @@ def _brief(args: argparse.Namespace, settings: Settings) -> int:
 
 def _fidelity(args: argparse.Namespace, settings: Settings) -> int:
     return int(args.fidelity(args, settings, _progress, _error))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.api.app import create_app
+
+    if not settings.keys:
+        _progress("no BRIEFING_API_KEYS set: every write will be refused with 401")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return EXIT_OK
 
 
 def _evals(args: argparse.Namespace, settings: Settings) -> int:

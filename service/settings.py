@@ -112,6 +112,25 @@ class FidelitySettings(BaseModel):
     block_size: int = Field(16, ge=1, description="Items embedded together in one batch when scoring many.")
 
 
+class ApiSettings(BaseModel):
+    """The HTTP API: limits, jobs and who may call it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auth_reads: bool = Field(False, description="Require an API key for GET requests too.")
+    max_body_bytes: int = Field(5_000_000, ge=1_000, description="Largest request body; 413 beyond it.")
+    max_articles: int = Field(50, ge=1, description="Most articles in one request.")
+    max_article_chars: int = Field(100_000, ge=100, description="Most characters in one article's text.")
+    sync_max_chars: int = Field(
+        3_000, ge=0, description="Requests with at most this many characters are briefed at once (201); "
+        "larger ones are queued (202)."
+    )
+    job_workers: int = Field(1, ge=1, le=16, description="Queued briefings run at once.")
+    job_poll_s: float = Field(0.5, gt=0, description="Seconds between looks for queued jobs.")
+    retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 when the LLM backend is down.")
+    page_size: int = Field(20, ge=1, le=500, description="Default page size of list endpoints.")
+
+
 class Settings(BaseSettings):
     """Every setting of the service; nested fields use '__', e.g. BRIEFING_LLM__MODEL."""
 
@@ -127,6 +146,13 @@ class Settings(BaseSettings):
     pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Map-reduce.")
     verify: VerifySettings = Field(default_factory=VerifySettings, description="Verification.")
     fidelity: FidelitySettings = Field(default_factory=FidelitySettings, description="Fidelity checker.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
+    api_keys: str = Field(
+        "", description="Comma-separated API keys (BRIEFING_API_KEYS); with none, writes are refused."
+    )
+    database_url: str = Field(
+        "sqlite:///briefing.db", description="SQLAlchemy URL (BRIEFING_DATABASE_URL): SQLite or PostgreSQL."
+    )
     llm_base_url: str | None = Field(
         None, description="Shortcut for llm.base_url (BRIEFING_LLM_BASE_URL)."
     )
@@ -144,9 +170,14 @@ class Settings(BaseSettings):
             self.llm.model = self.llm_model
         return self
 
+    @property
+    def keys(self) -> set[str]:
+        """Return the configured API keys."""
+        return {k.strip() for k in self.api_keys.split(",") if k.strip()}
+
     def fingerprint(self) -> str:
         """Return a short hash of every setting except secrets."""
-        data = self.model_dump(exclude={"llm_api_key"})
+        data = self.model_dump(exclude={"llm_api_key", "api_keys", "database_url"})
         data["llm"].pop("api_key", None)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -95,3 +95,26 @@ def example_articles() -> list[Article]:
     result = ingest_paths([EXAMPLES])
     assert not result.skipped
     return result.articles
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for the whole session; skipped only outside CI when not installed."""
+    from tests import postgres
+
+    if not postgres.available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL (Debian's postgresql package) is required in CI")
+        pytest.skip("PostgreSQL is not installed")
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind: a SQLite file, and a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'briefing.db'}"
+    from tests import postgres
+
+    return postgres.new_database(request.getfixturevalue("postgres_admin_url"))

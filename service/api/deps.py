@@ -1,0 +1,47 @@
+"""Dependencies of the routers: settings, store, chat model, and API-key checks."""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+from langchain_core.language_models import BaseChatModel
+
+from service.api.errors import ApiError
+from service.settings import Settings
+from service.store import Store
+
+
+def settings(request: Request) -> Settings:
+    """Return the app's settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def store(request: Request) -> Store:
+    """Return the app's store."""
+    return request.app.state.store  # type: ignore[no-any-return]
+
+
+def chat_model(request: Request) -> BaseChatModel:
+    """Return the app's chat model."""
+    return request.app.state.model  # type: ignore[no-any-return]
+
+
+def require_key(request: Request) -> None:
+    """Allow the request only with a configured key (Bearer or X-API-Key): 401 without, 403 wrong."""
+    keys = request.app.state.settings.keys
+    sent = request.headers.get("x-api-key")
+    auth = request.headers.get("authorization", "")
+    if not sent and auth.lower().startswith("bearer "):
+        sent = auth[7:].strip()
+    if not sent:
+        raise ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer KEY or X-API-Key)",
+                       headers={"WWW-Authenticate": "Bearer"})
+    if not any(hmac.compare_digest(sent, key) for key in keys):
+        raise ApiError(403, "forbidden", "the API key is not valid")
+
+
+def require_read(request: Request) -> None:
+    """Check the key on reads only when api.auth_reads is on."""
+    if request.app.state.settings.api.auth_reads:
+        require_key(request)

@@ -1,0 +1,185 @@
+"""Persistence: articles, briefings with their run records, and the job queue (SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from service.models import Article
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class ArticleRow(Base):
+    """A stored article, keyed by its content id (so storing twice is a no-op)."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(200), index=True)
+    url: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+
+
+class BriefingRow(Base):
+    """A briefing request: its job state, the request, and the briefing or error."""
+
+    __tablename__ = "briefings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    briefing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
+    )
+
+
+class Store:
+    """All database access of the service."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+        self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (Alembic)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+
+    # articles
+    def add_articles(self, articles: list[Article]) -> tuple[list[str], list[str]]:
+        """Store articles; return the ids added and the ids already stored."""
+        added, existing = [], []
+        with self.sessions.begin() as session:
+            for article in articles:
+                if session.get(ArticleRow, article.id) is not None or article.id in added:
+                    existing.append(article.id)
+                    continue
+                session.add(ArticleRow(**article.model_dump(exclude={"origin"})))
+                added.append(article.id)
+        return added, existing
+
+    def list_articles(
+        self, *, since: datetime | None = None, until: datetime | None = None, source: str | None = None,
+        offset: int = 0, limit: int = 20,
+    ) -> tuple[list[Article], int]:
+        """Return a page of stored articles (newest first) and the total matching."""
+        query = select(ArticleRow)
+        if since:
+            query = query.where(ArticleRow.published >= since)
+        if until:
+            query = query.where(ArticleRow.published < until)
+        if source:
+            query = query.where(ArticleRow.source == source)
+        with self.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(ArticleRow.created_at.desc()).offset(offset).limit(limit)).all()
+        return [_article(r) for r in rows], total
+
+    # briefings and jobs
+    def create_briefing(self, request: dict[str, Any], status: str = QUEUED) -> BriefingRow:
+        """Store a new briefing request with the given status."""
+        with self.sessions.begin() as session:
+            row = BriefingRow(status=status, request=request, attempts=1 if status == RUNNING else 0)
+            session.add(row)
+        return row
+
+    def get_briefing(self, briefing_id: str) -> BriefingRow | None:
+        """Return one briefing row, or None."""
+        with self.sessions() as session:
+            return session.get(BriefingRow, briefing_id)
+
+    def list_briefings(self, *, offset: int = 0, limit: int = 20) -> tuple[list[BriefingRow], int]:
+        """Return a page of briefings (newest first) and the total."""
+        with self.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(BriefingRow)) or 0
+            rows = session.scalars(
+                select(BriefingRow).order_by(BriefingRow.created_at.desc()).offset(offset).limit(limit)
+            ).all()
+        return list(rows), total
+
+    def claim_next(self) -> BriefingRow | None:
+        """Atomically move the oldest queued job to running and return it."""
+        with self.sessions.begin() as session:
+            query = select(BriefingRow.id).where(BriefingRow.status == QUEUED).order_by(BriefingRow.created_at)
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            for candidate in session.scalars(query.limit(5)).all():
+                # why: the status guard makes the claim atomic even where SKIP LOCKED does not exist.
+                claimed = session.execute(
+                    update(BriefingRow)
+                    .where(BriefingRow.id == candidate, BriefingRow.status == QUEUED)
+                    .values(status=RUNNING, attempts=BriefingRow.attempts + 1, updated_at=datetime.now(UTC))
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return session.get(BriefingRow, candidate)
+        return None
+
+    def finish(self, briefing_id: str, *, briefing: dict[str, Any] | None = None, error: str | None = None) -> None:
+        """Record a job's result: done with its briefing, or failed with the reason."""
+        status = DONE if error is None else FAILED
+        with self.sessions.begin() as session:
+            session.execute(
+                update(BriefingRow).where(BriefingRow.id == briefing_id)
+                .values(status=status, briefing=briefing, error=error, updated_at=datetime.now(UTC))
+            )
+
+    def requeue_unfinished(self) -> int:
+        """Put jobs left running by a crashed process back in the queue; finished ones stay finished."""
+        with self.sessions.begin() as session:
+            result = session.execute(update(BriefingRow).where(BriefingRow.status == RUNNING).values(status=QUEUED))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def retry(self, briefing_id: str) -> bool:
+        """Queue a failed job again; return False if it is not failed."""
+        with self.sessions.begin() as session:
+            result = session.execute(
+                update(BriefingRow).where(BriefingRow.id == briefing_id, BriefingRow.status == FAILED)
+                .values(status=QUEUED, error=None)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def count_by_status(self) -> dict[str, int]:
+        """Return how many briefings are in each state."""
+        with self.sessions() as session:
+            rows = session.execute(select(BriefingRow.status, func.count()).group_by(BriefingRow.status)).all()
+        return dict.fromkeys((QUEUED, RUNNING, DONE, FAILED), 0) | {s: int(n) for s, n in rows}
+
+
+def _article(row: ArticleRow) -> Article:
+    return Article(
+        id=row.id, text=row.text, title=row.title, source=row.source, url=row.url,
+        published=row.published, origin=f"db:{row.id}",
+    )
