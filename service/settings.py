@@ -129,6 +129,9 @@ class ApiSettings(BaseModel):
     job_poll_s: float = Field(0.5, gt=0, description="Seconds between looks for queued jobs.")
     retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 when the LLM backend is down.")
     page_size: int = Field(20, ge=1, le=500, description="Default page size of list endpoints.")
+    cache_briefings: int = Field(
+        1000, ge=0, description="Finished briefings kept in memory for reads (they never change); 0: none."
+    )
 
 
 class Settings(BaseSettings):

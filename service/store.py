@@ -57,8 +57,10 @@ class Store:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
-        self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+        sqlite = url.startswith("sqlite")
+        connect_args = {"check_same_thread": False} if sqlite else {}
+        # why: pre-ping costs a query per request; only a networked database can drop connections.
+        self.engine: Engine = create_engine(url, connect_args=connect_args, pool_pre_ping=not sqlite)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def migrate(self) -> None:

@@ -71,6 +71,8 @@ def test_large_request_is_queued_and_a_worker_finishes_it(client: TestClient, re
         assert client.app.state.workers.run_one()  # type: ignore[attr-defined]
     done = client.get(f"/v1/briefings/{job['id']}").json()
     assert done["status"] == "done" and done["briefing"]["run"]["llm_calls"] > 0
+    assert client.app.state.done_cache.get(job["id"]) is not None  # type: ignore[attr-defined]
+    assert client.get(f"/v1/briefings/{job['id']}").json() == done  # served from the cache, same body
     listing = client.get("/v1/briefings?limit=1").json()
     assert listing["total"] == 1 and listing["items"][0]["id"] == job["id"] and "briefing" not in listing["items"][0]
     metrics = client.get("/metrics").text
@@ -133,6 +135,7 @@ def test_backend_down_gives_503_then_the_failed_job_can_be_retried(database_url:
         assert client.app.state.workers.run_one()  # type: ignore[attr-defined]
         failed = client.get(f"/v1/briefings/{queued['id']}").json()
         assert failed["status"] == "failed" and "unreachable" in failed["error"]
+        assert client.app.state.done_cache.get(queued["id"]) is None  # failed ones can change: never cached
         retried = client.post(f"/v1/briefings/{queued['id']}/retry", headers=KEY)
         assert retried.status_code == 202 and client.get(retried.headers["location"]).json()["status"] == "queued"
         assert _error(client.post(f"/v1/briefings/{queued['id']}/retry", headers=KEY), 409, "not_failed")

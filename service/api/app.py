@@ -8,8 +8,10 @@ from contextlib import ExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from service.api import errors
+from service.api.cache import DoneCache
 from service.api.limits import BodySizeLimit
 from service.api.metrics import Metrics
 from service.api.routers import articles, briefings, health
@@ -19,6 +21,16 @@ from service.settings import Settings, get_settings
 from service.store import Store
 
 log = logging.getLogger(__name__)
+
+
+class _Metered:
+    """Pure ASGI middleware (BaseHTTPMiddleware costs a large share of a fast request)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self._app = metrics.middleware(app)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
 
 
 def create_app(
@@ -53,9 +65,10 @@ def create_app(
         description="Short, neutral news briefings whose every sentence cites its sources.",
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
+    app.state.done_cache = DoneCache(settings.api.cache_briefings)
     errors.install(app)
-    app.middleware("http")(metrics.middleware)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
+    app.add_middleware(_Metered, metrics=metrics)
     for module in (briefings, articles, health):
         app.include_router(module.router)
     return app

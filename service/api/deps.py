@@ -1,4 +1,7 @@
-"""Dependencies of the routers: settings, store, chat model, and API-key checks."""
+"""Dependencies of the routers: settings, store, chat model, and API-key checks.
+
+All async: FastAPI runs sync dependencies in its thread pool, a costly hop for a lookup.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +15,22 @@ from service.settings import Settings
 from service.store import Store
 
 
-def settings(request: Request) -> Settings:
+async def settings(request: Request) -> Settings:
     """Return the app's settings."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def store(request: Request) -> Store:
+async def store(request: Request) -> Store:
     """Return the app's store."""
     return request.app.state.store  # type: ignore[no-any-return]
 
 
-def chat_model(request: Request) -> BaseChatModel:
+async def chat_model(request: Request) -> BaseChatModel:
     """Return the app's chat model."""
     return request.app.state.model  # type: ignore[no-any-return]
 
 
-def require_key(request: Request) -> None:
+async def require_key(request: Request) -> None:
     """Allow the request only with a configured key (Bearer or X-API-Key): 401 without, 403 wrong."""
     keys = request.app.state.settings.keys
     sent = request.headers.get("x-api-key")
@@ -41,7 +44,7 @@ def require_key(request: Request) -> None:
         raise ApiError(403, "forbidden", "the API key is not valid")
 
 
-def require_read(request: Request) -> None:
+async def require_read(request: Request) -> None:
     """Check the key on reads only when api.auth_reads is on."""
     if request.app.state.settings.api.auth_reads:
-        require_key(request)
+        await require_key(request)

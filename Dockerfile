@@ -1,0 +1,17 @@
+# One image for the API and the embedded LLM server (compose.yaml runs it twice).
+FROM python:3.11-slim
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake curl \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+# why: a native llama.cpp build can die with "Illegal instruction" on another CPU.
+ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+    HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
+# Point this at a CPU-only torch wheel index if the default one would pull CUDA packages.
+ARG PIP_EXTRA_INDEX_URL=""
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY prompts ./prompts
+COPY examples ./examples
+RUN pip install --no-cache-dir -e .
+EXPOSE 8000 8080
+CMD ["briefing", "serve", "--host", "0.0.0.0", "--port", "8000"]
