@@ -28,7 +28,8 @@ class ArticleIn(BaseModel):
 
 
 class BriefingOptions(BaseModel):
-    """How to brief: prompt versions per stage and the output format."""
+    """How to brief: prompt versions per stage, and the format of a briefing answered at once
+    ("md": Markdown; queued ones are read with GET ?format=md)."""
 
     model_config = ConfigDict(extra="forbid")
 

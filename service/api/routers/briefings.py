@@ -58,6 +58,9 @@ async def create_briefing(
     data = briefing.model_dump(mode="json")
     await run_in_threadpool(store.finish, row.id, briefing=data)
     request.app.state.metrics.count_briefing(briefing)
+    if body.options.format == "md":
+        headers = {"Location": f"/v1/briefings/{row.id}"}
+        return PlainTextResponse(to_markdown(briefing), 201, headers=headers, media_type="text/markdown")  # type: ignore[return-value]
     return BriefingOut(id=row.id, status="done", briefing=data, created_at=row.created_at)
 
 
