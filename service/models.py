@@ -8,6 +8,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
+def not_blank(text: str) -> str:
+    """Return text unchanged, or raise if it is empty or only whitespace."""
+    if not text.strip():
+        raise ValueError("text is empty or whitespace")
+    return text
+
+
 class Article(BaseModel):
     """One news article as ingested: untrusted text plus where it came from."""
 
@@ -21,12 +28,7 @@ class Article(BaseModel):
     published: datetime | None = None
     origin: str = Field("inline", description="File path (and line) or 'inline'.")
 
-    @field_validator("text")
-    @classmethod
-    def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("article text is empty")
-        return value
+    _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))
 
     @staticmethod
     def make_id(text: str) -> str:

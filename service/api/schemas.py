@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from service.models import not_blank
+
 
 class ArticleIn(BaseModel):
     """An article as posted: text plus optional metadata."""
@@ -19,12 +21,7 @@ class ArticleIn(BaseModel):
     url: str | None = None
     published: datetime | None = None
 
-    @field_validator("text")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text is empty or whitespace")
-        return value
+    _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))
 
 
 class BriefingOptions(BaseModel):
