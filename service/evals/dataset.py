@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -122,6 +121,3 @@ def load_dataset(path: str | Path) -> Dataset:
     dataset.folder = file.parent
     dataset.digest = hashlib.sha256(raw).hexdigest()[:12]
     return dataset
-
-
-Direction = Literal["higher", "lower"]

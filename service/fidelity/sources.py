@@ -30,7 +30,6 @@ class SourceIndex:
     sentences: list[SourceSentence]
     flags: dict[str, list[str]]
     texts: dict[str, str] = field(default_factory=dict)
-    paragraphs: dict[tuple[str, int], str] = field(default_factory=dict)
     odd_words: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
 
@@ -63,7 +62,6 @@ class SourceIndex:
             index.texts[aid] = " ".join(p.text for p in art.paragraphs)
             position = 0
             for para in art.paragraphs:
-                index.paragraphs[(aid, para.index)] = para.text
                 for sentence in sentences(para.text):
                     items.append(SourceSentence(aid, para.index, position, sentence))
                     position += 1
@@ -79,11 +77,6 @@ class SourceIndex:
     def article_ids(self) -> list[str]:
         """Return the indexed article ids in order."""
         return list(self.texts)
-
-    def window(self, rows: list[int]) -> str:
-        """Return the text of the paragraphs that hold the given sentences."""
-        keys = dict.fromkeys((self.sentences[r].article_id, self.sentences[r].paragraph) for r in rows)
-        return " ".join(self.paragraphs[k] for k in keys)
 
     def spun_words(self, text: str) -> list[str]:
         """Return the words of text that a word spinner substituted in some source."""
