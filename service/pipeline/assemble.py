@@ -35,7 +35,7 @@ def assemble(draft: Draft, index: SourceIndex, verifier: Verifier, settings: Ver
     out.points = _verified(draft.points, verifier, vectors, out.rejected, "key point", settings.max_key_points)
     if not out.summary:
         out.summary = best_sentences(index, verifier, _SUMMARY_SENTENCES, vectors)
-        vectors += list(verifier.embedder.encode([p.text for p in out.summary]))
+        vectors += [verifier.vector(p.text) for p in out.summary]
         out.fallback_used = True
     if len(out.points) < settings.min_key_points:
         missing = settings.min_key_points - len(out.points)
@@ -69,7 +69,7 @@ def _verified(
                 Rejected(text=draft.text, reason=support.reason or "unsupported", stage=stage, unsupported=True)
             )
             continue
-        vector = verifier.embedder.encode([draft.text])[0]
+        vector = verifier.vector(draft.text)
         if vectors and max(float(vector @ v) for v in vectors) >= _DUPLICATE:
             rejected.append(Rejected(text=draft.text, reason="repeats an earlier sentence", stage=stage))
             continue

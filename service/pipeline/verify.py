@@ -13,7 +13,6 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from service.embeddings import Embedder
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.sources import SourceIndex
 from service.models import Evidence
@@ -67,15 +66,21 @@ class Verifier:
         index.embed(checker.embedder)
         self.index = index
         self.checker = checker
-        self.embedder: Embedder = checker.embedder
         self.settings = settings
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def vector(self, text: str) -> np.ndarray:
+        """Return the embedding of text, computed once however often it is checked."""
+        if text not in self._vectors:
+            self._vectors[text] = self.checker.embedder.encode([text])[0]
+        return self._vectors[text]
 
     def check(self, text: str, cited: list[str]) -> Support:
         """Check text against its cited articles; uncited text is attributed to its best sources."""
         known = [a for a in cited if a in self.index.texts]
         if cited and len(known) < len(cited):
             return Support(supported=False, score=0.0, sources=known, reason="cites an unknown source")
-        vector = self.embedder.encode([text])[0]
+        vector = self.vector(text)
         if known:
             return self._against(text, vector, known)
         return self._attribute(text, vector)
