@@ -62,7 +62,7 @@ def llm_base_url(record_mode: str) -> Iterator[str]:
 
 @pytest.fixture
 def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """Default settings, unaffected by BRIEFING_* variables of the machine."""
+    """Default settings; BRIEFING_* variables are also cleared for code under test that reads them (the CLI)."""
     for name in list(os.environ):
         if name.startswith("BRIEFING_"):
             monkeypatch.delenv(name)
@@ -70,8 +70,12 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Build default settings with no retries, so a missing recording fails at once."""
-    settings = Settings(**overrides)
+    """Default settings that ignore BRIEFING_* variables of the machine, with no retries,
+    so a missing recording fails at once."""
+    with pytest.MonkeyPatch.context() as env:
+        for name in [n for n in os.environ if n.startswith("BRIEFING_")]:
+            env.delenv(name)
+        settings = Settings(**overrides)
     settings.llm.max_retries = 0
     return settings
 

@@ -11,7 +11,7 @@ from service.errors import ConfigError, PromptError
 from service.evals.dataset import ROOT, Dataset, load_dataset
 from service.evals.report import compare, gate_failures, read_jsonl, table, write_html, write_jsonl
 from service.evals.runner import EvalRun, parse_variant, run_eval
-from service.settings import Settings
+from tests.conftest import make_settings
 
 EXAMPLES = ROOT / "evals" / "datasets" / "examples"
 
@@ -20,10 +20,7 @@ EXAMPLES = ROOT / "evals" / "datasets" / "examples"
 def examples_run() -> tuple[Dataset, EvalRun]:
     """The example eval with the default prompts, replayed from its recordings."""
     dataset = load_dataset(EXAMPLES)
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in __import__("os").environ if n.startswith("BRIEFING_")]:
-            env.delenv(name)
-        settings = Settings()
+    settings = make_settings()
     return dataset, run_eval(dataset, [parse_variant("")], settings)
 
 
@@ -82,5 +79,5 @@ def test_replay_without_a_recording_is_an_error_not_a_network_call(tmp_path: Pat
     (tmp_path / "dataset.yaml").write_text(
         "name: t\ncases:\n  - id: one\n    articles: [examples/articles/002_67e75afd35c628c0.txt]\n"
     )
-    run = run_eval(load_dataset(tmp_path), [parse_variant("")], Settings())
+    run = run_eval(load_dataset(tmp_path), [parse_variant("")], make_settings())
     assert run.results[0].error is not None and "run with --record" in run.results[0].error

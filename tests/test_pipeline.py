@@ -23,10 +23,7 @@ def recorded(
     example_articles: list[Article], llm_base_url: str, record_mode: str
 ) -> tuple[Briefing, Any]:
     """Brief the four examples once for the whole module; return the briefing and the cassette."""
-    with pytest.MonkeyPatch.context() as env:
-        for name in [n for n in __import__("os").environ if n.startswith("BRIEFING_")]:
-            env.delenv(name)
-        settings = make_settings()
+    settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
     with cassette("test_pipeline/four_articles", record_mode) as tape:
         briefing = brief(example_articles, settings=settings, model=model)
