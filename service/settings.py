@@ -89,9 +89,6 @@ class VerifySettings(BaseModel):
     min_content_overlap: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of a mapped fact's content words that must occur in its chunk."
     )
-    evidence_sentences: int = Field(
-        3, ge=1, description="Closest cited sentences whose paragraphs form the evidence window."
-    )
     min_key_points: int = Field(4, ge=1, description="Fewer verified points: add source sentences.")
     max_key_points: int = Field(8, ge=1, description="Most key points in a briefing.")
     embedding_model: str = Field(

@@ -83,7 +83,10 @@ class FidelityChecker:
 
     def score_claim(self, claim: str, vector: np.ndarray, index: SourceIndex, rows: np.ndarray) -> SentenceScore:
         """Score one claim against chosen sentences of an already embedded index."""
-        signals = claim_signals(claim, vector, index, rows)
+        return self.judge(claim, claim_signals(claim, vector, index, rows), index)
+
+    def judge(self, claim: str, signals: ClaimSignals, index: SourceIndex) -> SentenceScore:
+        """Score a claim from signals already computed."""
         probability = float(self.model.probability(_row(signals))[0])
         if signals.misquoted:
             probability = min(probability, _MISQUOTED)  # why: a quote must be verbatim, whatever else holds

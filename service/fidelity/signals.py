@@ -25,6 +25,8 @@ FEATURES = (
     "negation_mismatch",
     "antonym_conflict",
 )
+# The closest source sentences that form a claim's evidence (the model was fitted with 3).
+EVIDENCE_SENTENCES = 3
 _NEGATIONS = frozenset("not no never none nobody nothing neither nor without cannot n't".split())
 _ANTONYMS = [
     ("increase", "decrease"), ("increase", "cut"), ("increase", "decline"), ("rise", "decline"),
@@ -62,17 +64,22 @@ class ClaimSignals:
 
     values: dict[str, float]
     evidence_rows: list[int]
-    best_similarity: float
+    evidence_similarities: list[float]
     misquoted: bool = False
+
+    @property
+    def best_similarity(self) -> float:
+        """Return the similarity of the closest source sentence (0 with none)."""
+        return self.evidence_similarities[0] if self.evidence_similarities else 0.0
 
 
 def claim_signals(claim: str, vector: np.ndarray, index: SourceIndex, rows: np.ndarray) -> ClaimSignals:
     """Compute every signal of `claim` against the source sentences at `rows` of the index."""
     assert index.vectors is not None
     if rows.size == 0:
-        return ClaimSignals(dict.fromkeys(FEATURES, 1.0) | {"sim_best": 0.0}, [], 0.0)
+        return ClaimSignals(dict.fromkeys(FEATURES, 1.0) | {"sim_best": 0.0}, [], [])
     sims = index.vectors[rows] @ vector
-    order = np.argsort(-sims)[:3]
+    order = np.argsort(-sims)[:EVIDENCE_SENTENCES]
     top = [int(rows[i]) for i in order]
     top_sims = [float(sims[i]) for i in order]
     articles = list(dict.fromkeys(index.sentences[r].article_id for r in rows))
@@ -89,7 +96,7 @@ def claim_signals(claim: str, vector: np.ndarray, index: SourceIndex, rows: np.n
         "negation_mismatch": _negation_mismatch(claim, best),
         "antonym_conflict": _antonym_conflict(claim, evidence),
     }
-    return ClaimSignals(values, top, top_sims[0], misquoted=_quote_not_verbatim(claim, document))
+    return ClaimSignals(values, top, top_sims, misquoted=_quote_not_verbatim(claim, document))
 
 
 def _novel_share(claim: str, source: str, spun: bool) -> float:

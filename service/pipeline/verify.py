@@ -14,6 +14,7 @@ import numpy as np
 from pydantic import BaseModel
 
 from service.fidelity.checker import FidelityChecker
+from service.fidelity.signals import claim_signals
 from service.fidelity.sources import SourceIndex
 from service.models import Evidence
 from service.settings import VerifySettings
@@ -86,43 +87,40 @@ class Verifier:
         return self._attribute(text, vector)
 
     def _against(self, text: str, vector: np.ndarray, article_ids: list[str]) -> Support:
-        rows, sims = self._closest(vector, article_ids)
-        similarity = sims[0] if sims else 0.0
+        return self._assess(text, vector, article_ids)[0]
+
+    def _assess(self, text: str, vector: np.ndarray, article_ids: list[str]) -> tuple[Support, float]:
+        signals = claim_signals(text, vector, self.index, self.index.rows_of(article_ids))
+        best = signals.best_similarity
         # why: specifics must occur where the meaning matches, not anywhere in the article.
-        close = [r for r, sim in zip(rows, sims, strict=True) if sim >= similarity - _CLOSE_MARGIN]
+        close = [
+            r for r, sim in zip(signals.evidence_rows, signals.evidence_similarities, strict=True)
+            if sim >= best - _CLOSE_MARGIN
+        ]
         passage = " ".join(self.index.sentences[r].text for r in close)
         problems = lexical_problems(text, passage, None)
         problems += [f"garbled wording from a word-spun source ('{w}')" for w in self.index.spun_words(text)]
-        scored = self.checker.score_claim(text, vector, self.index, self.index.rows_of(article_ids))
+        scored = self.checker.judge(text, signals, self.index)
         if not scored.supported:
             problems.append(f"support {scored.score:.2f} below {self.checker.threshold:.2f}")
-        return Support(
+        support = Support(
             supported=not problems,
             score=scored.score,
             sources=article_ids,
             evidence=scored.evidence,
             reason="; ".join(problems),
         )
+        return support, best
 
     def _attribute(self, text: str, vector: np.ndarray) -> Support:
         ranked = sorted(
-            ((self._closest(vector, [a])[1][:1] or [0.0])[0], a) for a in self.index.article_ids
-        )[::-1]
-        supporting = [
-            a for sim, a in ranked
-            if self._against(text, vector, [a]).supported
-        ]
+            ((self._assess(text, vector, [a]), a) for a in self.index.article_ids),
+            key=lambda item: (item[0][1], item[1]),
+            reverse=True,
+        )
+        if not ranked:
+            return Support(supported=False, score=0.0, sources=[], reason="no sources")
+        supporting = [a for (support, _), a in ranked if support.supported]
         if not supporting:
-            return self._against(text, vector, [ranked[0][1]]) if ranked else Support(
-                supported=False, score=0.0, sources=[], reason="no sources"
-            )
+            return ranked[0][0][0]
         return self._against(text, vector, supporting)
-
-    def _closest(self, vector: np.ndarray, article_ids: list[str]) -> tuple[list[int], list[float]]:
-        assert self.index.vectors is not None
-        rows = self.index.rows_of(article_ids)
-        if rows.size == 0:
-            return [], []
-        sims = self.index.vectors[rows] @ vector
-        order = np.argsort(-sims)[: self.settings.evidence_sentences]
-        return [int(rows[i]) for i in order], [float(sims[i]) for i in order]
