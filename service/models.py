@@ -169,6 +169,26 @@ class RunRecord(BaseModel):
     fallback_used: bool = False
 
 
+class Story(BaseModel):
+    """Articles about one event, with near-duplicates folded into independent sources."""
+
+    id: str = Field(description="Stable id derived from the article ids.")
+    article_ids: list[str]
+    independent: list[list[str]] = Field(
+        description="Groups of article ids that are copies of one another (syndicated, spun, lightly rewritten)."
+    )
+
+    @property
+    def independent_sources(self) -> int:
+        """Return how many independent sources report the story."""
+        return len(self.independent)
+
+    @staticmethod
+    def make_id(article_ids: list[str]) -> str:
+        """Return the id of the story made of these articles."""
+        return "s" + hashlib.sha256(",".join(sorted(article_ids)).encode()).hexdigest()[:11]
+
+
 class Briefing(BaseModel):
     """The product: a short neutral briefing whose every sentence cites its sources."""
 
@@ -179,7 +199,50 @@ class Briefing(BaseModel):
     )
     key_points: list[KeyPoint]
     disagreements: list[Disagreement] = Field(default_factory=list)
+    stories: list[Story] = Field(
+        default_factory=list, description="The events the articles report; figures are compared within each."
+    )
     sources: list[SourceInfo]
     dropped: list[Dropped] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     run: RunRecord
+
+
+class DigestStory(BaseModel):
+    """One story of a digest: its briefing, or why it has none."""
+
+    id: str
+    rank: int
+    article_ids: list[str]
+    independent_sources: int
+    duplicates: list[list[str]] = Field(
+        default_factory=list, description="Groups of articles counted as one source."
+    )
+    briefing: Briefing | None = None
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    error: str | None = None
+
+
+class DigestTotals(BaseModel):
+    """What a digest run cost."""
+
+    seconds: float = 0.0
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    stories_reused: int = Field(0, description="Stories whose briefing was kept from an earlier run.")
+
+
+class Digest(BaseModel):
+    """Everything that came in on one date, as ranked stories each with a briefing."""
+
+    date: str = Field(description="YYYY-MM-DD in the digest's time zone.")
+    timezone: str
+    status: str
+    generated_at: datetime | None = None
+    articles: int = 0
+    inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")
+    stories: list[DigestStory] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list)
+    totals: DigestTotals = Field(default_factory=DigestTotals)

@@ -35,6 +35,9 @@ def to_markdown(briefing: Briefing) -> str:
         for dispute in briefing.disagreements:
             claims = "; ".join(f"{c.text} {_refs(c.sources, number)}" for c in dispute.claims)
             lines.append(f"- {dispute.about}: {claims}")
+    if len(briefing.stories) > 1:
+        lines += ["", "## Stories", "", "These articles report separate events; figures are compared within each:", ""]
+        lines += [f"- {_refs(story.article_ids, number)}" for story in briefing.stories]
     lines += ["", "## Sources", ""]
     for s in briefing.sources:
         notes = f" — {'; '.join(s.flags)}" if s.flags else ""

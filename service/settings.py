@@ -131,6 +131,65 @@ class ApiSettings(BaseModel):
     )
 
 
+class GroupSettings(BaseModel):
+    """Grouping articles into stories, and copies into one independent source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topic_threshold: float = Field(
+        0.2, ge=0.0, le=1.0, description="Mean similarity that puts articles in one topic, split into stories next."
+    )
+    story_threshold: float = Field(
+        0.37, ge=0.0, le=1.0,
+        description="Mean similarity, within a topic, two groups of articles need to be one story."
+    )
+    entity_weight: float = Field(
+        0.67, ge=0.0, le=1.0,
+        description="Share of similarity from shared names, numbers and dates (the rest: sentence embeddings).",
+    )
+    max_days_apart: float = Field(3.0, gt=0, description="Articles published further apart are never one story.")
+    copy_shingle_jaccard: float = Field(
+        0.5, gt=0.0, le=1.0, description="Shared 5-word runs (Jaccard) that make two articles one source."
+    )
+    copy_skeleton_jaccard: float = Field(
+        0.6, gt=0.0, le=1.0,
+        description="Shared ordered pairs of names and numbers (Jaccard) that make two articles one source; "
+        "catches spun and lightly rewritten copies.",
+    )
+
+
+class DigestSettings(BaseModel):
+    """Daily digests: when they run, what they read, where they are written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedule_enabled: bool = Field(True, description="Run the daily digest inside `briefing serve`.")
+    time: str = Field(
+        "06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of the daily run, HH:MM."
+    )
+    timezone: str = Field("UTC", description="IANA time zone of digest dates and the daily run.")
+    catch_up_days: int = Field(7, ge=0, le=366, description="Missed days run on start, at most this many.")
+    folder: str | None = Field(None, description="Watched folder of article files read for each digest.")
+    feeds: list[str] = Field(
+        default_factory=list, description="RSS/Atom feeds (local files or http(s) URLs) read for each digest."
+    )
+    feed_timeout_s: float = Field(20.0, gt=0, description="Timeout of one feed download, in seconds.")
+    output_dir: str = Field("digests", description="Folder the Markdown, HTML, JSON and Atom outputs go to.")
+    max_stories: int = Field(20, ge=1, description="Most stories in one digest (highest ranked kept).")
+    feed_entries: int = Field(30, ge=1, description="Digests listed in the Atom feed of digests.")
+    poll_s: float = Field(2.0, gt=0, description="Seconds between looks for requested digest runs.")
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> DigestSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{self.timezone}'") from None
+        return self
+
+
 class Settings(BaseSettings):
     """Every setting of the service; nested fields use '__', e.g. BRIEFING_LLM__MODEL."""
 
@@ -147,6 +206,8 @@ class Settings(BaseSettings):
     verify: VerifySettings = Field(default_factory=VerifySettings, description="Verification.")
     fidelity: FidelitySettings = Field(default_factory=FidelitySettings, description="Fidelity checker.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
+    group: GroupSettings = Field(default_factory=GroupSettings, description="Story grouping.")
+    digest: DigestSettings = Field(default_factory=DigestSettings, description="Daily digests.")
     api_keys: str = Field(
         "", description="Comma-separated API keys (BRIEFING_API_KEYS); with none, writes are refused."
     )
@@ -158,6 +219,9 @@ class Settings(BaseSettings):
     )
     llm_api_key: str | None = Field(None, description="Shortcut for llm.api_key.")
     llm_model: str | None = Field(None, description="Shortcut for llm.model.")
+    digest_schedule_enabled: bool | None = Field(
+        None, description="Shortcut for digest.schedule_enabled (BRIEFING_DIGEST_SCHEDULE_ENABLED)."
+    )
 
     @model_validator(mode="after")
     def _apply_shortcuts(self) -> Settings:
@@ -168,6 +232,8 @@ class Settings(BaseSettings):
             self.llm.api_key = self.llm_api_key
         if self.llm_model:
             self.llm.model = self.llm_model
+        if self.digest_schedule_enabled is not None:
+            self.digest.schedule_enabled = self.digest_schedule_enabled
         return self
 
     @property
@@ -176,8 +242,10 @@ class Settings(BaseSettings):
         return {k.strip() for k in self.api_keys.split(",") if k.strip()}
 
     def fingerprint(self) -> str:
-        """Return a short hash of every setting except secrets."""
-        data = self.model_dump(exclude={"llm_api_key", "api_keys", "database_url"})
+        """Return a short hash of the settings that shape a briefing (no secrets, no serving or digest options)."""
+        data = self.model_dump(
+            exclude={"llm_api_key", "api_keys", "database_url", "api", "group", "digest", "digest_schedule_enabled"}
+        )
         data["llm"].pop("api_key", None)
         blob = json.dumps(data, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]

@@ -39,8 +39,11 @@ def test_every_case_is_measured(examples_run: tuple[Dataset, EvalRun]) -> None:
         assert 0.0 <= result.metrics["fidelity"] <= 1.0
         assert result.metrics["llm_calls"] > 0 and result.metrics["tokens"] > 0
     everything = next(r for r in run.results if r.case == "all-four")
-    assert everything.metrics["disagreements_found"] == 0.0  # not built yet: listed as a failed expectation
-    assert any("known disagreements" in f for f in everything.failed)
+    assert everything.metrics["disagreements_found"] == 1.0
+    assert everything.metrics["stories_correct"] == 1.0
+    assert everything.failed == []
+    [range_dispute] = everything.briefing.disagreements
+    assert range_dispute.about == "ATACMS range"
 
 
 def test_a_breached_threshold_fails_the_gate(examples_run: tuple[Dataset, EvalRun]) -> None:
@@ -60,9 +63,11 @@ def test_reports_table_html_jsonl_and_compare(examples_run: tuple[Dataset, EvalR
     assert len(lines) == len(run.results) and lines[0]["fingerprint"]["dataset_hash"]
     again = read_jsonl(tmp_path / "a.jsonl")
     assert "coverage" in compare(run, again)
-    write_html(run, tmp_path / "r.html")
+    failing = run.model_copy(deep=True)
+    failing.results[0].failed = ["must include /Crimea/"]
+    write_html(failing, tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text()
-    assert page.startswith("<!doctype html>") and "class='fail'" in page and "known disagreements" in page
+    assert page.startswith("<!doctype html>") and "class='fail'" in page and "must include /Crimea/" in page
 
 
 def test_variants_parse_and_name_their_recordings() -> None:

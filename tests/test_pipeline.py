@@ -119,7 +119,7 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
     briefing, _ = recorded
     md = to_markdown(briefing)
     assert md.startswith(f"# {briefing.title}\n")
-    points = md.split("## Key points", 1)[1].split("## Sources", 1)[0]
+    points = md.split("## Key points", 1)[1].split("\n## ", 1)[0]
     bullets = [line for line in points.splitlines() if line.startswith("- ")]
     assert len(bullets) == len(briefing.key_points)
     assert all(re.search(r"\[\d\]", line) for line in bullets)

@@ -20,6 +20,7 @@ METRICS: dict[str, str | None] = {
     "numbers_traceable": "higher",
     "neutrality": "higher",
     "disagreements_found": "higher",
+    "stories_correct": "higher",
     "length_words": None,
     "compression": None,
     "llm_calls": "lower",
@@ -54,6 +55,8 @@ def case_metrics(
     found = _disagreements_found(briefing, case)
     if case.expect.disagreements and found < 1.0:
         failed.append(f"found {found:.0%} of {len(case.expect.disagreements)} known disagreements")
+    if case.expect.stories is not None and len(briefing.stories) != case.expect.stories:
+        failed.append(f"grouped into {len(briefing.stories)} stories, expected {case.expect.stories}")
     run = briefing.run
     drafted = sum(1 for r in run.rejected if r.stage in ("summary", "key point"))
     kept_llm = sum(1 for s in [*briefing.summary_sentences, *briefing.key_points] if s.origin == "llm")
@@ -74,6 +77,8 @@ def case_metrics(
     }
     if case.expect.disagreements:  # why: measured only where sources are known to disagree
         measured["disagreements_found"] = found
+    if case.expect.stories is not None:
+        measured["stories_correct"] = float(len(briefing.stories) == case.expect.stories)
     return measured, failed
 
 

@@ -11,12 +11,25 @@ from langchain_core.language_models import BaseChatModel
 from service.aio import run_sync
 from service.chunk import chunk_article
 from service.clean import clean_article
-from service.embeddings import load_in_background
+from service.disagree import find_disagreements
+from service.embeddings import Embedder, load_in_background
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.sources import SourceIndex
+from service.group import group_stories
 from service.llm import open_chat_model
-from service.models import Article, Briefing, CleanArticle, Fact, Rejected, RunRecord, Skipped, SourceInfo
+from service.models import (
+    Article,
+    Briefing,
+    CleanArticle,
+    Disagreement,
+    Fact,
+    Rejected,
+    RunRecord,
+    Skipped,
+    SourceInfo,
+    Story,
+)
 from service.pipeline.assemble import assemble
 from service.pipeline.calls import CallStats
 from service.pipeline.collapse import collapse_facts
@@ -91,6 +104,8 @@ async def _run(
         draft = await reduce_facts(facts, sources, prompts["reduce"], model, settings, stats) if facts else Draft()
     finally:
         await embedded
+    progress("stories and disagreements")
+    stories, disagreements = _stories(cleaned, index, embedder.result(), settings)
     progress("verify")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=embedder.result()), settings.verify)
     result = assemble(draft, index, verifier, settings.verify)
@@ -119,11 +134,25 @@ async def _run(
         summary=" ".join(p.text for p in result.summary),
         summary_sentences=result.summary,
         key_points=result.points,
+        disagreements=disagreements,
+        stories=stories,
         sources=sources,
         dropped=[d for c in cleaned for d in c.dropped],
         skipped=skipped,
         run=run,
     )
+
+
+def _stories(
+    cleaned: list[CleanArticle], index: SourceIndex, embedder: Embedder, settings: Settings
+) -> tuple[list[Story], list[Disagreement]]:
+    """Group the batch into stories; figures are compared only within a story."""
+    vectors = {c.article.id: index.vectors[index.rows_of([c.article.id])] for c in cleaned} \
+        if index.vectors is not None else None
+    stories = group_stories(cleaned, embedder, settings.group, vectors=vectors)
+    by_id = {c.article.id: c for c in cleaned}
+    disagreements = [d for s in stories for d in find_disagreements([by_id[i] for i in s.article_ids])]
+    return stories, disagreements
 
 
 def _clean(articles: list[Article], skipped: list[Skipped], progress: Progress) -> list[CleanArticle]:

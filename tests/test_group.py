@@ -1,0 +1,126 @@
+"""Story grouping and disagreements, on the example articles and on constructed cases (no LLM)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from service.clean import clean_article
+from service.disagree import find_disagreements
+from service.embeddings import Embedder, get_embedder
+from service.group import group_stories
+from service.ingest import ingest_paths
+from service.models import Article, CleanArticle
+from service.settings import GroupSettings
+from tests.conftest import EXAMPLES
+
+# A word spinner's substitutions, as seen in example 003.
+SPIN = {"the": "nan", "in": "successful", "with": "pinch", "about": "astir", "use": "usage", "have": "person",
+        "be": "beryllium", "range": "scope", "inside": "wrong", "just": "conscionable", "left": "near"}
+FOOTBALL = (
+    "Arsenal beat Manchester City 2-1 at the Emirates Stadium on Sunday, with Bukayo Saka scoring the winner "
+    "in the 88th minute.\nMikel Arteta said his side had shown character after Erling Haaland equalised "
+    "for City early in the second half.\nThe win lifts Arsenal to 31 points, two clear of Liverpool at the top "
+    "of the Premier League table."
+)
+RATES = (
+    "The European Central Bank cut its deposit rate by 25 basis points to 3.25% on Thursday, its third cut "
+    "this year.\nChristine Lagarde told reporters in Frankfurt that inflation in the euro area was close to "
+    "the bank's 2% target.\nEconomists at Deutsche Bank and BNP Paribas expect another cut in December."
+)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return get_embedder()
+
+
+@pytest.fixture(scope="module")
+def examples() -> list[CleanArticle]:
+    return [clean_article(a) for a in ingest_paths([EXAMPLES]).articles]
+
+
+def _article(text: str, **fields: object) -> CleanArticle:
+    return clean_article(Article(id=Article.make_id(text), text=text, **fields))  # type: ignore[arg-type]
+
+
+def _spin(text: str) -> str:
+    return re.sub(r"\b[a-z]+\b", lambda m: SPIN.get(m.group(0), m.group(0)), text)
+
+
+def _ids(stories: list, articles: list[CleanArticle]) -> list[set[int]]:
+    number = {a.article.id: n for n, a in enumerate(articles)}
+    return [{number[i] for i in s.article_ids} for s in stories]
+
+
+def test_the_example_articles_form_two_stories_ranked_by_sources(
+    examples: list[CleanArticle], embedder: Embedder
+) -> None:
+    stories = group_stories(examples, embedder, GroupSettings())
+    assert _ids(stories, examples) == [{1, 2, 3}, {0}]  # November authorisation first: three sources
+    assert [s.independent_sources for s in stories] == [3, 1]
+
+
+def test_syndicated_and_spun_copies_count_as_one_source(examples: list[CleanArticle], embedder: Embedder) -> None:
+    rewrite = examples[2].article.text
+    syndicated = _article("Reprinted with permission.\n" + rewrite + "\nCopyright 2024 Example Wire.")
+    spun = _article(_spin(rewrite))
+    assert any(f.startswith("word-spun") for f in spun.flags)
+    batch = [*examples, syndicated, spun]
+    stories = group_stories(batch, embedder, GroupSettings())
+    assert _ids(stories, batch) == [{1, 2, 3, 4, 5}, {0}]
+    number = {a.article.id: n for n, a in enumerate(batch)}
+    assert sorted(sorted(number[i] for i in group) for group in stories[0].independent) == [[1], [2, 4, 5], [3]]
+    assert stories[0].independent_sources == 3
+
+
+def test_unrelated_news_stays_apart(examples: list[CleanArticle], embedder: Embedder) -> None:
+    batch = [*examples, _article(FOOTBALL), _article(RATES)]
+    stories = group_stories(batch, embedder, GroupSettings())
+    assert sorted(map(sorted, _ids(stories, batch))) == [[0], [1, 2, 3], [4], [5]]
+
+
+def test_articles_published_far_apart_are_different_stories(
+    examples: list[CleanArticle], embedder: Embedder
+) -> None:
+    day = datetime(2024, 11, 18, tzinfo=UTC)
+    texts = [examples[1].article.text, examples[2].article.text]
+    close = [_article(t, published=day + timedelta(hours=n)) for n, t in enumerate(texts)]
+    apart = [close[0], _article(texts[1], published=day + timedelta(days=30))]
+    assert len(group_stories(close, embedder, GroupSettings())) == 1
+    assert len(group_stories(apart, embedder, GroupSettings())) == 2
+
+
+def test_the_atacms_range_dispute_is_found_with_each_value_and_its_sources(examples: list[CleanArticle]) -> None:
+    ids = [a.article.id for a in examples]
+    [dispute] = find_disagreements(examples[1:])
+    assert dispute.about == "ATACMS range"
+    assert [(c.text, c.sources) for c in dispute.claims] == [
+        ("300km (190 miles)", [ids[2], ids[3]]),  # 190 miles is about 306 km: the same value
+        ("100 km", [ids[1]]),
+    ]
+
+
+def test_agreeing_sources_and_other_subjects_are_not_disputes(examples: list[CleanArticle]) -> None:
+    assert find_disagreements(examples[2:]) == []  # 190 miles and 300km agree; HIMARS' 65km is another weapon
+    assert find_disagreements(examples[1:2]) == []  # one source cannot disagree with itself
+
+
+def test_money_and_count_disputes_need_the_same_thing_measured() -> None:
+    a = _article("Pentagon officials said the package is worth $300m and includes 40 tanks.")
+    b = _article("The package, worth $250 million according to the Pentagon, includes 40 tanks.")
+    c = _article("Over 50,000 Russian and North Korean troops are massed near Kursk.")
+    d = _article("About 10,000 North Korean soldiers have been deployed near Kursk.")
+    [money] = find_disagreements([a, b])
+    assert money.about == "Pentagon amount"
+    claims = [(cl.text, cl.sources) for cl in money.claims]
+    assert claims == [("$300m", [a.article.id]), ("$250 million", [b.article.id])]
+    assert find_disagreements([c, d]) == []  # different troops counted
+
+
+def test_one_source_giving_two_values_is_not_a_dispute() -> None:
+    a = _article("Russia launched 120 missiles overnight, officials said. Later reports put it at 200 missiles.")
+    b = _article("Officials said Russia launched 120 missiles overnight.")
+    assert find_disagreements([a, b]) == []
