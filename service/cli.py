@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from service.digest.cli import add_commands as add_digest_commands
 from service.errors import BriefingError
 from service.evals.cli import add_commands as add_eval_commands
 from service.fidelity.cli import add_commands as add_fidelity_commands
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
     add_fidelity_commands(commands, _fidelity)
     add_eval_commands(commands, _evals)
+    add_digest_commands(commands, _digest)
     return parser
 
 
@@ -93,6 +95,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         _progress("no BRIEFING_API_KEYS set: every write will be refused with 401")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return EXIT_OK
+
+
+def _digest(args: argparse.Namespace, settings: Settings) -> int:
+    return int(args.digest(args, settings, _progress, _error))
 
 
 def _evals(args: argparse.Namespace, settings: Settings) -> int:

@@ -66,14 +66,14 @@ def _events(
     is on; their weight must come from the topic, not from whatever else arrived that day.
     """
     def clusters(members: list[int], threshold: float) -> list[list[int]]:
-        similarity = story_similarity([articles[i] for i in members], [profiles[i] for i in members], settings)
+        similarity = _similarity([articles[i] for i in members], [profiles[i] for i in members], settings)
         return [[members[k] for k in cluster] for cluster in _average_linkage(similarity, threshold)]
 
     return [event for topic in clusters(leads, settings.topic_threshold)
             for event in (clusters(topic, settings.story_threshold) if len(topic) > 1 else [topic])]
 
 
-def story_similarity(
+def _similarity(
     articles: list[CleanArticle], profiles: list[_Profile], settings: GroupSettings
 ) -> np.ndarray:
     """Return pairwise similarity: meaning (embeddings) blended with shared names, numbers and dates."""
@@ -135,20 +135,24 @@ def _tfidf_cosine(bags: list[Counter[str]]) -> np.ndarray:
 
 def _average_linkage(similarity: np.ndarray, threshold: float) -> list[list[int]]:
     """Merge the two closest clusters while their mean pairwise similarity reaches the threshold."""
-    clusters = [[i] for i in range(len(similarity))]
-    while len(clusters) > 1:
-        best, pair = threshold, None
-        for a in range(len(clusters)):
-            for b in range(a + 1, len(clusters)):
-                score = float(similarity[np.ix_(clusters[a], clusters[b])].mean())
-                if score >= best:
-                    best, pair = score, (a, b)
-        if pair is None:
+    n = len(similarity)
+    linkage = similarity.astype(float)
+    np.fill_diagonal(linkage, -np.inf)
+    sizes = np.ones(n)
+    active = np.ones(n, dtype=bool)
+    members = [[i] for i in range(n)]
+    while active.sum() > 1:
+        masked = np.where(active[:, None] & active[None, :], linkage, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        if masked[i, j] < threshold:
             break
-        a, b = pair
-        clusters[a] = sorted(clusters[a] + clusters[b])
-        del clusters[b]
-    return clusters
+        # why: the mean over all pairs of the merged cluster is the size-weighted mean of the two rows.
+        linkage[i] = linkage[:, i] = (sizes[i] * linkage[i] + sizes[j] * linkage[j]) / (sizes[i] + sizes[j])
+        linkage[i, i] = -np.inf
+        sizes[i] += sizes[j]
+        active[j] = False
+        members[i] += members[j]
+    return [sorted(members[k]) for k in range(n) if active[k]]
 
 
 def _copies(profiles: list[_Profile], settings: GroupSettings) -> list[list[int]]:

@@ -108,6 +108,7 @@ def _read_file(path: Path, result: IngestResult) -> Iterator[Article]:
 
 
 def _article_from_plain(text: str, origin: str, *, markdown: bool) -> Article:
+    meta, text = _front_matter(text)
     if markdown:
         text = _strip_markdown(text)
     lines = [line.strip() for line in _normalise(text).split("\n")]
@@ -119,7 +120,22 @@ def _article_from_plain(text: str, origin: str, *, markdown: bool) -> Article:
     body = "\n".join(body_lines).strip()
     if not body:
         raise InputError(origin, "no article text after the title")
+    if meta:
+        return article_from_record({"title": title, **meta, "text": body}, origin)
     return Article(id=Article.make_id(body), text=body, title=title, origin=origin)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    """Split a leading '---' block of 'key: value' lines (title, source, url, published) from the text."""
+    match = re.match(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", text, re.DOTALL)
+    if not match:
+        return {}, text
+    meta = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip().lower() in ARTICLE_FIELDS:
+            meta[key.strip().lower()] = value.strip().strip("\"'")
+    return meta, text[match.end():]
 
 
 def _articles_from_json(text: str, origin: str, result: IngestResult) -> Iterator[Article]:

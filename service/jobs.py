@@ -81,11 +81,16 @@ class JobWorkers:
         return True
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                worked = self.run_one()
-            except Exception:  # noqa: BLE001 - e.g. the database is briefly away; keep serving
-                log.exception("job loop error")
-                worked = False
-            if not worked:
-                self._stop.wait(self.settings.api.job_poll_s)
+        poll(self.run_one, self._stop, self.settings.api.job_poll_s)
+
+
+def poll(work: Callable[[], bool], stop: threading.Event, idle_s: float) -> None:
+    """Call `work` until stopped, waiting `idle_s` whenever it finds nothing to do or fails."""
+    while not stop.is_set():
+        try:
+            worked = work()
+        except Exception:  # noqa: BLE001 - e.g. the database is briefly away; keep serving
+            log.exception("worker loop error")
+            worked = False
+        if not worked:
+            stop.wait(idle_s)

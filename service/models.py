@@ -243,6 +243,5 @@ class Digest(BaseModel):
     articles: int = 0
     inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")
     stories: list[DigestStory] = Field(default_factory=list)
-    warnings: list[str] = Field(default_factory=list)
-    skipped: list[Skipped] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list, description="Inputs left out, each with the reason.")
     totals: DigestTotals = Field(default_factory=DigestTotals)

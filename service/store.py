@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, create_engine, func, select, update
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -15,6 +15,7 @@ from service.models import Article
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+PARTIAL = "partial"  # a digest some of whose stories have no briefing
 
 
 class Base(DeclarativeBase):
@@ -32,6 +33,7 @@ class ArticleRow(Base):
     source: Mapped[str | None] = mapped_column(String(200), index=True)
     url: Mapped[str | None] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    origin: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
 
 
@@ -50,6 +52,34 @@ class BriefingRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
     )
+
+
+class DigestRow(Base):
+    """The one digest of a date: its run state and the digest itself."""
+
+    __tablename__ = "digests"
+
+    date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    fresh: Mapped[bool] = mapped_column(Boolean, default=False)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
+    )
+
+
+class DigestStoryRow(Base):
+    """A story briefing a digest run finished, keyed by its articles and settings, so a rerun resumes."""
+
+    __tablename__ = "digest_stories"
+
+    date: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    briefing: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
 
 
 class Store:
@@ -89,7 +119,10 @@ class Store:
                 if session.get(ArticleRow, article.id) is not None or article.id in added:
                     existing.append(article.id)
                     continue
-                session.add(ArticleRow(**article.model_dump(exclude={"origin"})))
+                row = article.model_dump()
+                # why: SQLite keeps no offset; every stored time is UTC so date ranges compare right.
+                row["published"] = article.published.astimezone(UTC) if article.published else None
+                session.add(ArticleRow(**row))
                 added.append(article.id)
         return added, existing
 
@@ -109,6 +142,16 @@ class Store:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(query.order_by(ArticleRow.created_at.desc()).offset(offset).limit(limit)).all()
         return [_article(r) for r in rows], total
+
+    def articles_between(self, start: datetime, end: datetime) -> list[Article]:
+        """Return every article published in [start, end), or received then when it has no date."""
+        query = select(ArticleRow).where(or_(
+            (ArticleRow.published >= start) & (ArticleRow.published < end),
+            ArticleRow.published.is_(None) & (ArticleRow.created_at >= start) & (ArticleRow.created_at < end),
+        ))
+        with self.sessions() as session:
+            rows = session.scalars(query.order_by(ArticleRow.published, ArticleRow.id)).all()
+        return [_article(r) for r in rows]
 
     # briefings and jobs
     def create_briefing(self, request: dict[str, Any], status: str = QUEUED) -> BriefingRow:
@@ -180,8 +223,102 @@ class Store:
         return dict.fromkeys((QUEUED, RUNNING, DONE, FAILED), 0) | {s: int(n) for s, n in rows}
 
 
+    # digests
+    def request_digest(self, day: str, *, fresh: bool = False) -> DigestRow:
+        """Queue a run of a date's digest; a run already queued or running is left as it is."""
+        with self.sessions.begin() as session:
+            row = session.get(DigestRow, day)
+            if row is None:
+                row = DigestRow(date=day, status=QUEUED, fresh=fresh)
+                session.add(row)
+            elif row.status not in (QUEUED, RUNNING):
+                row.status, row.fresh, row.error = QUEUED, fresh, None
+        return row
+
+    def start_digest(self, day: str) -> None:
+        """Mark a date's digest running (a run started directly, not from the queue)."""
+        with self.sessions.begin() as session:
+            row = session.get(DigestRow, day)
+            if row is None:
+                session.add(DigestRow(date=day, status=RUNNING, runs=1))
+            else:
+                row.status, row.error, row.runs = RUNNING, None, row.runs + 1
+
+    def claim_digest(self) -> DigestRow | None:
+        """Atomically move the oldest queued digest to running and return it."""
+        with self.sessions.begin() as session:
+            query = select(DigestRow.date).where(DigestRow.status == QUEUED).order_by(DigestRow.updated_at)
+            for day in session.scalars(query.limit(5)).all():
+                claimed = session.execute(
+                    update(DigestRow).where(DigestRow.date == day, DigestRow.status == QUEUED)
+                    .values(status=RUNNING, runs=DigestRow.runs + 1, updated_at=datetime.now(UTC))
+                )
+                if claimed.rowcount == 1:  # type: ignore[attr-defined]
+                    return session.get(DigestRow, day)
+        return None
+
+    def finish_digest(
+        self, day: str, *, status: str, digest: dict[str, Any] | None = None, error: str | None = None
+    ) -> None:
+        """Record the end of a digest run; a failed run keeps the last good digest."""
+        with self.sessions.begin() as session:
+            values: dict[str, Any] = {"status": status, "error": error, "fresh": False}
+            if digest is not None:
+                values["digest"] = digest
+            session.execute(update(DigestRow).where(DigestRow.date == day).values(**values))
+
+    def get_digest(self, day: str) -> DigestRow | None:
+        """Return a date's digest row, or None."""
+        with self.sessions() as session:
+            return session.get(DigestRow, day)
+
+    def list_digests(self, *, offset: int = 0, limit: int = 20, status: str | None = None) -> tuple[
+        list[DigestRow], int
+    ]:
+        """Return a page of digests (newest date first) and the total."""
+        query = select(DigestRow)
+        if status:
+            query = query.where(DigestRow.status == status)
+        with self.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(DigestRow.date.desc()).offset(offset).limit(limit)).all()
+        return list(rows), total
+
+    def requeue_running_digests(self) -> int:
+        """Queue again the digests a stopped process left running; their finished stories are kept."""
+        with self.sessions.begin() as session:
+            result = session.execute(update(DigestRow).where(DigestRow.status == RUNNING).values(status=QUEUED))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def story_briefing(self, day: str, key: str) -> dict[str, Any] | None:
+        """Return a story briefing an earlier run of the date finished, or None."""
+        with self.sessions() as session:
+            row = session.get(DigestStoryRow, (day, key))
+            return row.briefing if row else None
+
+    def save_story_briefing(self, day: str, key: str, briefing: dict[str, Any]) -> None:
+        """Keep a finished story briefing, so a killed run resumes after it."""
+        with self.sessions.begin() as session:
+            row = session.get(DigestStoryRow, (day, key))
+            if row is None:
+                session.add(DigestStoryRow(date=day, key=key, briefing=briefing))
+            else:
+                row.briefing = briefing
+
+    def drop_story_briefings(self, day: str, *, keep: set[str] | None = None) -> None:
+        """Forget a date's story briefings, except those in `keep`."""
+        with self.sessions.begin() as session:
+            query = delete(DigestStoryRow).where(DigestStoryRow.date == day)
+            if keep:
+                query = query.where(DigestStoryRow.key.not_in(keep))
+            session.execute(query)
+
+
 def _article(row: ArticleRow) -> Article:
+    published = row.published
+    if published is not None and published.tzinfo is None:
+        published = published.replace(tzinfo=UTC)
     return Article(
         id=row.id, text=row.text, title=row.title, source=row.source, url=row.url,
-        published=row.published, origin=f"db:{row.id}",
+        published=published, origin=row.origin or f"db:{row.id}",
     )

@@ -1,4 +1,4 @@
-"""The FastAPI app: routers, one error shape, body limit, metrics, and the job workers."""
+"""The FastAPI app: routers, one error shape, body limit, metrics, the job workers and the digest worker."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from service.api import errors
 from service.api.cache import DoneCache
 from service.api.limits import BodySizeLimit
 from service.api.metrics import Metrics
-from service.api.routers import articles, briefings, health
+from service.api.routers import articles, briefings, digests, health
+from service.digest.schedule import DigestWorker
 from service.jobs import JobWorkers
 from service.llm import open_chat_model
 from service.settings import Settings, get_settings
@@ -52,12 +53,15 @@ def create_app(
             app.state.model = chat
             app.state.llm_url = str(getattr(chat, "openai_api_base", "") or settings.llm.base_url or "")
             workers = JobWorkers(store, settings, chat, metrics.count_briefing)
+            digest_worker = DigestWorker(store, settings, chat)
             if run_jobs:
                 workers.start()
-            app.state.workers = workers
+                digest_worker.start()
+            app.state.workers, app.state.digest_worker = workers, digest_worker
             try:
                 yield
             finally:
+                digest_worker.stop()
                 workers.stop()
 
     app = FastAPI(
@@ -69,6 +73,6 @@ def create_app(
     errors.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(_Metered, metrics=metrics)
-    for module in (briefings, articles, health):
+    for module in (briefings, articles, digests, health):
         app.include_router(module.router)
     return app

@@ -66,15 +66,16 @@ async def abrief(
     model: BaseChatModel | None = None,
     skipped: list[Skipped] | None = None,
     progress: Progress = _quiet,
+    stories: list[Story] | None = None,
 ) -> Briefing:
-    """Async form of brief(): the HTTP API and the digest call this."""
+    """Async form of brief(): the HTTP API and the digest call this; `stories` skips grouping the batch."""
     settings = settings or get_settings()
     prompts = load_prompt_set(settings.pipeline.prompts)
     if model is not None:
-        return await _run(articles, settings, prompts, model, list(skipped or []), progress)
+        return await _run(articles, settings, prompts, model, list(skipped or []), progress, stories)
     progress("starting the LLM backend")
     with open_chat_model(settings) as opened:
-        return await _run(articles, settings, prompts, opened, list(skipped or []), progress)
+        return await _run(articles, settings, prompts, opened, list(skipped or []), progress, stories)
 
 
 async def _run(
@@ -84,6 +85,7 @@ async def _run(
     model: BaseChatModel,
     skipped: list[Skipped],
     progress: Progress,
+    stories: list[Story] | None,
 ) -> Briefing:
     started = time.perf_counter()
     embedder = load_in_background(settings.verify.embedding_model)
@@ -105,7 +107,7 @@ async def _run(
     finally:
         await embedded
     progress("stories and disagreements")
-    stories, disagreements = _stories(cleaned, index, embedder.result(), settings)
+    stories, disagreements = _stories(cleaned, index, embedder.result(), settings, stories)
     progress("verify")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=embedder.result()), settings.verify)
     result = assemble(draft, index, verifier, settings.verify)
@@ -144,13 +146,17 @@ async def _run(
 
 
 def _stories(
-    cleaned: list[CleanArticle], index: SourceIndex, embedder: Embedder, settings: Settings
+    cleaned: list[CleanArticle], index: SourceIndex, embedder: Embedder, settings: Settings,
+    given: list[Story] | None,
 ) -> tuple[list[Story], list[Disagreement]]:
-    """Group the batch into stories; figures are compared only within a story."""
-    vectors = {c.article.id: index.vectors[index.rows_of([c.article.id])] for c in cleaned} \
-        if index.vectors is not None else None
-    stories = group_stories(cleaned, embedder, settings.group, vectors=vectors)
+    """Group the batch into stories (unless given); figures are compared only within a story."""
     by_id = {c.article.id: c for c in cleaned}
+    if given is not None:
+        stories = [s.model_copy(update={"article_ids": [i for i in s.article_ids if i in by_id]}) for s in given]
+    else:
+        vectors = {c.article.id: index.vectors[index.rows_of([c.article.id])] for c in cleaned} \
+            if index.vectors is not None else None
+        stories = group_stories(cleaned, embedder, settings.group, vectors=vectors)
     disagreements = [d for s in stories for d in find_disagreements([by_id[i] for i in s.article_ids])]
     return stories, disagreements
 

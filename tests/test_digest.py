@@ -1,0 +1,337 @@
+"""Daily digests: the example articles as two stories with the range dispute, idempotent reruns, resume
+after a kill, bad inputs skipped by name, the scheduler's clock, and the HTTP endpoints. LLM replies are
+replayed from tests/cassettes/test_digest/."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import feedparser
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
+
+from service.api.app import create_app
+from service.cli import main
+from service.digest import build
+from service.digest.feeds import read_feed
+from service.digest.schedule import DigestWorker, digest_day, missed_days, next_run
+from service.ingest import ingest_paths
+from service.llm import build_chat_model
+from service.models import Article, Digest
+from service.settings import DigestSettings, Settings
+from service.store import MIGRATIONS, DigestRow, DigestStoryRow, Store
+from tests.conftest import EXAMPLES, cassette, make_settings
+
+DAY = "2024-11-18"
+KEY = {"Authorization": "Bearer k1"}
+SHORT = (
+    "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
+    "The budget funds two new schools and repairs to the harbour bridge, officials said."
+)
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, settings: Settings, database_url: str, llm_base_url: str,
+            tmp_path: Path) -> Path:
+    """Point the `briefing` command at a fresh database, an output folder and the recorded LLM."""
+    out = tmp_path / "digests"
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", database_url)
+    monkeypatch.setenv("BRIEFING_DIGEST__OUTPUT_DIR", str(out))
+    monkeypatch.setenv("BRIEFING_LLM_BASE_URL", llm_base_url)
+    monkeypatch.setenv("BRIEFING_LLM__MAX_RETRIES", "0")
+    return out
+
+
+def _ids() -> list[str]:
+    return [a.id for a in ingest_paths([EXAMPLES]).articles]
+
+
+def _count(store: Store, table: type[DigestRow] | type[DigestStoryRow]) -> int:
+    with store.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_and_reruns_in_place(
+    cli_env: Path, database_url: str, record_mode: str
+) -> None:
+    assert main(["ingest", str(EXAMPLES), "--date", DAY]) == 0
+    with cassette("test_digest/examples", record_mode):
+        assert main(["digest", "run", "--date", DAY]) == 0
+    ids = _ids()
+    digest = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text())
+    assert digest.status == "done" and digest.articles == 4
+    first, second = digest.stories
+    assert (first.rank, set(first.article_ids), first.independent_sources) == (1, set(ids[1:]), 3)
+    assert (second.rank, second.article_ids, second.independent_sources) == (2, [ids[0]], 1)
+    for story in digest.stories:
+        assert story.briefing is not None and story.briefing.key_points
+        cited = {s for p in story.briefing.summary_sentences + story.briefing.key_points for s in p.sources}
+        assert cited and cited <= set(story.article_ids)  # each story cites only its own articles
+    [dispute] = first.disagreements
+    assert dispute.about == "ATACMS range"
+    assert [(c.text, c.sources) for c in dispute.claims] == [("300km (190 miles)", ids[2:]), ("100 km", [ids[1]])]
+    assert second.disagreements == []
+    flags = {s.id: s.flags for s in first.briefing.sources}  # type: ignore[union-attr]
+    assert flags[ids[3]][0].startswith("word-spun") and flags[ids[1]][0].startswith("machine-translated")
+
+    page = (cli_env / f"{DAY}.html").read_text()
+    assert page.startswith("<!doctype html>") and "Sources disagree on ATACMS range" in page
+    assert "<script" not in page and "<link" not in page and "src=" not in page  # self-contained
+    markdown = (cli_env / f"{DAY}.md").read_text()
+    assert "## 1. " in markdown and "## 2. " in markdown and "ATACMS range: 300km (190 miles) [1][2]; 100 km [3]" in \
+        markdown.replace("**Sources disagree on ", "").replace(":**", ":")
+    feed = feedparser.parse((cli_env / "feed.atom").read_bytes())
+    assert not feed.bozo and [e.id for e in feed.entries] == [f"urn:briefing:digest:{DAY}"]
+
+    assert main(["digest", "run", "--date", DAY]) == 0  # finished stories are kept: no LLM call at all
+    kept = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text())
+    assert (kept.totals.stories_reused, kept.totals.llm_calls) == (2, 0)
+    assert kept.stories == digest.stories
+    with cassette("test_digest/rerun", record_mode):
+        assert main(["digest", "run", "--date", DAY, "--fresh"]) == 0  # every story briefed again
+    again = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text())
+    assert [s.id for s in again.stories] == [s.id for s in digest.stories]
+    assert again.totals.stories_reused == 0 and again.totals.llm_calls == digest.totals.llm_calls
+    store = Store(database_url)
+    assert (_count(store, DigestRow), _count(store, DigestStoryRow)) == (1, 2)  # replaced, never duplicated
+    assert len(feedparser.parse((cli_env / "feed.atom").read_bytes()).entries) == 1
+
+
+def test_a_killed_run_resumes_after_the_stories_it_finished(
+    settings: Settings, tmp_path: Path, llm_base_url: str, record_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.database_url = f"sqlite:///{tmp_path / 'b.db'}"
+    settings.digest.output_dir = str(tmp_path / "out")
+    store = Store(settings.database_url)
+    store.migrate()
+    noon = datetime(2024, 11, 18, 12, tzinfo=UTC)
+    store.add_articles([a.model_copy(update={"published": noon}) for a in ingest_paths([EXAMPLES]).articles])
+    model = build_chat_model(settings.llm, llm_base_url)
+    real, briefed = build._brief_story, []
+
+    def killed_after_one(*args: Any) -> Any:
+        if briefed:
+            raise KeyboardInterrupt  # the process dies during the second story
+        briefed.append(args[0].id)
+        return real(*args)
+
+    monkeypatch.setattr(build, "_brief_story", killed_after_one)
+    with cassette("test_digest/resume-first", record_mode), pytest.raises(KeyboardInterrupt):
+        build.run_digest(date(2024, 11, 18), store=store, settings=settings, model=model)
+    with store.sessions.begin() as session:  # as a SIGKILL leaves it: still running
+        session.execute(update(DigestRow).values(status="running"))
+    assert _count(store, DigestStoryRow) == 1
+
+    counted: list[str] = []
+    monkeypatch.setattr(build, "_brief_story", lambda *args: counted.append(args[0].id) or real(*args))
+    assert store.requeue_running_digests() == 1  # what the server does on start
+    with cassette("test_digest/resume-rest", record_mode):
+        assert DigestWorker(store, settings, model).run_one()
+    row = store.get_digest(DAY)
+    assert row is not None and row.status == "done" and row.runs == 2
+    digest = Digest.model_validate(row.digest)
+    assert digest.totals.stories_reused == 1 and len(digest.stories) == 2
+    assert briefed[0] not in counted and len(counted) == 1  # only the unfinished story was briefed
+
+
+def _atom(entries: list[dict[str, str]]) -> str:
+    items = "".join(
+        f"<entry><id>urn:x:{n}</id><title>{e['title']}</title>"
+        + (f"<updated>{e['updated']}</updated>" if e.get("updated") else "")
+        + f"<content type='text'>{e['text']}</content></entry>"
+        for n, e in enumerate(entries)
+    )
+    return f"<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Local wire</title>{items}</feed>"
+
+
+def test_bad_feeds_folders_and_undated_articles_are_skipped_by_name_and_the_rest_is_built(
+    settings: Settings, tmp_path: Path, llm_base_url: str, record_mode: str
+) -> None:
+    good = tmp_path / "wire.atom"
+    good.write_text(_atom([
+        {"title": "Budget", "text": SHORT, "updated": "2024-11-18T09:00:00Z"},
+        {"title": "Undated", "text": "An entry the feed gives no date at all, so no digest can place it."},
+        {"title": "Other day", "text": "Yesterday's news.", "updated": "2024-11-17T09:00:00Z"},
+    ]))
+    broken = tmp_path / "broken.xml"
+    broken.write_text("<rss><channel><item>unclosed")
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "undated.txt").write_text("A headline\nText of an article that carries no date anywhere.\n")
+    settings.database_url = f"sqlite:///{tmp_path / 'b.db'}"
+    settings.digest.output_dir = str(tmp_path / "out")
+    settings.digest.feeds = [str(good), str(broken), str(tmp_path / "missing.xml")]
+    settings.digest.folder = str(folder)
+    store = Store(settings.database_url)
+    store.migrate()
+    with cassette("test_digest/inputs", record_mode):
+        digest = build.run_digest(date(2024, 11, 18), store=store, settings=settings,
+                                  model=build_chat_model(settings.llm, llm_base_url))
+    reasons = {s.origin: s.reason for s in digest.skipped}
+    assert reasons[str(broken)].startswith("does not parse as RSS or Atom")
+    assert reasons[str(tmp_path / "missing.xml")] == "feed file does not exist"
+    assert reasons[f"{good}#urn:x:1"] == "entry has no publication date"
+    assert reasons[str(folder / "undated.txt")] == "article has no publication date"
+    assert len(reasons) == 4  # the other day's entry is not skipped: it belongs to another digest
+    assert digest.status == "done" and digest.inputs == {"feeds": 1, "folder": 0, "stored": 0}
+    [story] = digest.stories
+    assert story.briefing is not None and story.briefing.sources[0].title == "Budget"
+    assert json.loads((tmp_path / "out" / f"{DAY}.json").read_text())["skipped"][0]["reason"]
+
+    settings.digest.folder = str(tmp_path / "nowhere")
+    settings.digest.feeds = []
+    again = build.run_digest(date(2024, 11, 18), store=store, settings=settings)  # no model: none is needed
+    assert {s.origin: s.reason for s in again.skipped} == {str(tmp_path / "nowhere"): "watched folder does not exist"}
+    assert [s.id for s in again.stories] == [story.id]  # the feed's article was stored with its date
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """Serve tmp_path over HTTP on loopback."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_a_feed_is_read_from_a_url(served: str, tmp_path: Path) -> None:
+    (tmp_path / "wire.atom").write_text(_atom([{"title": "Budget", "text": SHORT, "updated": "2024-11-18T09:00:00Z"}]))
+    read = read_feed(f"{served}/wire.atom", timeout_s=5)
+    assert [(a.title, a.source, a.published) for a in read.articles] == [
+        ("Budget", "Local wire", datetime(2024, 11, 18, 9, tzinfo=UTC))
+    ]
+    missing = read_feed(f"{served}/gone.atom", timeout_s=5)
+    assert missing.skipped[0].reason.startswith("feed cannot be downloaded (HTTP Error 404")
+
+
+def test_daily_run_times_respect_the_time_zone_and_daylight_saving() -> None:
+    london = DigestSettings(timezone="Europe/London", time="06:00")
+    # the night clocks went forward: 06:00 local is 05:00 UTC
+    assert next_run(datetime(2024, 3, 31, 0, 30, tzinfo=UTC), london) == datetime(2024, 3, 31, 5, tzinfo=UTC)
+    assert next_run(datetime(2024, 3, 31, 5, 0, tzinfo=UTC), london) == datetime(2024, 4, 1, 5, tzinfo=UTC)
+    assert digest_day(datetime(2024, 3, 31, 5, tzinfo=UTC), london) == date(2024, 3, 30)
+    tokyo = DigestSettings(timezone="Asia/Tokyo", time="06:00")
+    assert digest_day(datetime(2024, 11, 18, 22, tzinfo=UTC), tokyo) == date(2024, 11, 18)  # already the 19th there
+    with pytest.raises(ValueError, match="unknown time zone 'Mars/Base'"):
+        DigestSettings(timezone="Mars/Base")
+
+
+def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.database_url = f"sqlite:///{tmp_path / 'b.db'}"
+    settings.digest.output_dir = str(tmp_path / "out")
+    store = Store(settings.database_url)
+    store.migrate()
+    now = datetime(2024, 11, 21, 7, tzinfo=ZoneInfo("UTC"))  # after the 06:00 run of the 21st
+    assert missed_days(store, now, settings.digest) == [date(2024, 11, 20)]  # a new install: the last due day
+    store.start_digest("2024-11-16")
+    store.finish_digest("2024-11-16", status="done")
+    assert missed_days(store, now, settings.digest) == [date(2024, 11, d) for d in (17, 18, 19, 20)]
+    settings.digest.catch_up_days = 2
+    assert missed_days(store, now, settings.digest) == [date(2024, 11, 19), date(2024, 11, 20)]
+
+    worker = DigestWorker(store, settings, build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), clock=lambda: now)
+    worker.start()
+    worker.stop()
+    queued = {r.date: r.status for r in store.list_digests()[0]}
+    assert sorted(queued) == ["2024-11-16", "2024-11-19", "2024-11-20"]
+    while worker.run_one():  # the thread may have run one already; days with no articles need no LLM
+        pass
+    assert all(r.status == "done" for r in store.list_digests()[0])
+    assert Digest.model_validate(store.get_digest("2024-11-20").digest).stories == []  # type: ignore[union-attr]
+
+    monkeypatch.setenv("BRIEFING_DIGEST_SCHEDULE_ENABLED", "false")  # the `settings` fixture cleared the rest
+    off = Settings(database_url=settings.database_url)
+    assert off.digest.schedule_enabled is False
+    with monkeypatch.context() as env:
+        env.delenv("BRIEFING_DIGEST_SCHEDULE_ENABLED")
+        env.setenv("BRIEFING_DIGEST__SCHEDULE_ENABLED", "false")
+        assert Settings().digest.schedule_enabled is False
+    later = datetime(2024, 11, 25, 7, tzinfo=UTC)
+    before = store.list_digests()[1]
+    idle = DigestWorker(store, off, worker.model, clock=lambda: later)
+    idle.start()
+    idle.stop()
+    assert store.list_digests()[1] == before  # nothing requested while the schedule is off
+
+
+def test_the_daily_run_is_requested_once_when_its_time_comes(settings: Settings, tmp_path: Path) -> None:
+    settings.database_url = f"sqlite:///{tmp_path / 'b.db'}"
+    settings.digest.output_dir = str(tmp_path / "out")
+    store = Store(settings.database_url)
+    store.migrate()
+    now = [datetime(2024, 11, 21, 5, 59, tzinfo=UTC)]
+    worker = DigestWorker(store, settings, build_chat_model(settings.llm, "http://127.0.0.1:9/v1"),
+                          clock=lambda: now[0])
+    assert not worker.tick() and store.list_digests()[1] == 0  # before 06:00: nothing due
+    now[0] = datetime(2024, 11, 21, 6, 0, 30, tzinfo=UTC)
+    assert worker.tick()  # requested and run: yesterday's digest
+    assert [(r.date, r.status) for r in store.list_digests()[0]] == [("2024-11-20", "done")]
+    assert not worker.tick()  # once a day
+    now[0] = datetime(2024, 11, 22, 6, 1, tzinfo=UTC)
+    assert worker.tick() and store.list_digests()[1] == 2
+
+
+def test_digests_over_http(tmp_path: Path, llm_base_url: str, record_mode: str) -> None:
+    settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    settings.digest.output_dir = str(tmp_path / "out")
+    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), run_jobs=False)
+    noon = "2024-11-18T12:00:00Z"
+    articles = [{"text": a.text, "published": noon} for a in ingest_paths([EXAMPLES]).articles]
+    with TestClient(app) as client:
+        assert client.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
+        assert client.post(f"/v1/digests/{DAY}/run").status_code == 401
+        queued = client.post(f"/v1/digests/{DAY}/run", headers=KEY)
+        assert queued.status_code == 202 and queued.json() == {
+            "date": DAY, "status": "queued", "location": f"/v1/digests/{DAY}"}
+        assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).json()["status"] == "queued"  # not twice
+        pending = client.get(f"/v1/digests/{DAY}").json()
+        assert pending["status"] == "queued" and pending["stories"] == []
+        with cassette("test_digest/http", record_mode):
+            assert app.state.digest_worker.run_one()
+        done = client.get(f"/v1/digests/{DAY}").json()
+        assert done["status"] == "done" and len(done["stories"]) == 2
+        top = done["stories"][0]
+        assert top["briefing"]["key_points"] and top["disagreements"][0]["about"] == "ATACMS range"
+        assert {c["text"] for c in top["disagreements"][0]["claims"]} == {"300km (190 miles)", "100 km"}
+        listing = client.get("/v1/digests").json()
+        assert listing["total"] == 1 and listing["items"][0] | {"updated_at": None} == {
+            "date": DAY, "status": "done", "error": None, "stories": 2,
+            "generated_at": done["generated_at"], "updated_at": None}
+        html = client.get(f"/v1/digests/{DAY}?format=html")
+        assert html.headers["content-type"].startswith("text/html") and "ATACMS range" in html.text
+        feed = feedparser.parse(client.get("/v1/digests/feed.atom").content)
+        assert [e.id for e in feed.entries] == [f"urn:briefing:digest:{DAY}"]
+        assert client.get("/v1/digests/2024-11-17").json()["error"]["code"] == "not_found"
+        bad = client.post("/v1/digests/2024-13-45/run", headers=KEY)
+        assert bad.status_code == 422 and bad.json()["error"]["field"].endswith("day")
+        future = client.post("/v1/digests/2999-01-01/run", headers=KEY).json()["error"]
+        assert future["code"] == "invalid_date" and "in the future" in future["message"]
+
+
+def test_migrating_an_existing_database_keeps_its_articles(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    store = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", store.url)
+    command.upgrade(config, "0001")
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO articles (id, text, created_at) VALUES ('a1', 'Kept text.', '2024-11-18 10:00:00')"
+        )
+    store.migrate()
+    [kept] = store.articles_between(datetime(2024, 11, 18, tzinfo=UTC), datetime(2024, 11, 19, tzinfo=UTC))
+    assert isinstance(kept, Article) and (kept.text, kept.origin) == ("Kept text.", "db:a1")
