@@ -6,6 +6,7 @@ import pytest
 
 from service.clean import clean_article, judge_paragraph, looks_machine_translated, looks_spun, split_paragraphs
 from service.models import Article
+from service.text import sentences
 
 NEWS = (
     "The finance ministry said on Tuesday that inflation fell to 3.1% in October, "
@@ -112,3 +113,10 @@ def test_machine_translation_needs_two_kinds_of_damage(example_articles: list[Ar
     assert not looks_machine_translated(one_kind)
     two_kinds = one_kind + "“We will win,” he said. said Petrov. The systemswhich failed were old."
     assert looks_machine_translated(two_kinds)
+
+
+def test_sentences_do_not_end_at_titles_initials_or_abbreviations() -> None:
+    text = "The adviser, Jake Sullivan, said Mr. Biden agreed. Dr. Lee and J. Smith left the U.S. Army. It ended."
+    assert sentences(text) == [
+        "The adviser, Jake Sullivan, said Mr. Biden agreed.", "Dr. Lee and J. Smith left the U.S. Army.", "It ended.",
+    ]
