@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,6 +94,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     if not settings.keys:
         _progress("no BRIEFING_API_KEYS set: every write will be refused with 401")
+    # why: the digest worker and job workers report through logging; uvicorn only sets up its own loggers.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
     return EXIT_OK
 

@@ -262,7 +262,7 @@ class Store:
     ) -> None:
         """Record the end of a digest run; a failed run keeps the last good digest."""
         with self.sessions.begin() as session:
-            values: dict[str, Any] = {"status": status, "error": error, "fresh": False}
+            values: dict[str, Any] = {"status": status, "error": error}
             if digest is not None:
                 values["digest"] = digest
             session.execute(update(DigestRow).where(DigestRow.date == day).values(**values))
@@ -306,12 +306,15 @@ class Store:
                 row.briefing = briefing
 
     def drop_story_briefings(self, day: str, *, keep: set[str] | None = None) -> None:
-        """Forget a date's story briefings, except those in `keep`."""
+        """Forget a date's story briefings, except those in `keep`; a requested fresh start is then done."""
         with self.sessions.begin() as session:
             query = delete(DigestStoryRow).where(DigestStoryRow.date == day)
             if keep:
                 query = query.where(DigestStoryRow.key.not_in(keep))
             session.execute(query)
+            if keep is None:
+                # why: a fresh run killed after this point resumes from the stories it re-made.
+                session.execute(update(DigestRow).where(DigestRow.date == day).values(fresh=False))
 
 
 def _article(row: ArticleRow) -> Article:

@@ -125,8 +125,9 @@ def test_a_killed_run_resumes_after_the_stories_it_finished(
         return real(*args)
 
     monkeypatch.setattr(build, "_brief_story", killed_after_one)
+    store.request_digest(DAY, fresh=True)  # a fresh run, asked for over HTTP
     with cassette("test_digest/resume-first", record_mode), pytest.raises(KeyboardInterrupt):
-        build.run_digest(date(2024, 11, 18), store=store, settings=settings, model=model)
+        DigestWorker(store, settings, model).run_one()
     with store.sessions.begin() as session:  # as a SIGKILL leaves it: still running
         session.execute(update(DigestRow).values(status="running"))
     assert _count(store, DigestStoryRow) == 1

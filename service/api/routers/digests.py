@@ -84,7 +84,7 @@ def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "date": row.date, "status": row.status, "error": row.error,
         "stories": len(digest.get("stories", [])), "generated_at": digest.get("generated_at"),
-        "updated_at": row.updated_at.isoformat() if row.updated_at else None,
+        "updated_at": _utc(row.updated_at),
     }
     if full:
         # why: a rerun in progress still shows the last complete digest, with the new status.
@@ -92,3 +92,10 @@ def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
         if not digest:
             out["stories"] = []
     return out
+
+
+def _utc(moment: dt.datetime | None) -> str | None:
+    """Return an ISO time with its offset (SQLite hands back UTC times without one)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
