@@ -74,6 +74,17 @@ def find_disagreements(articles: list[CleanArticle]) -> list[Disagreement]:
     return found
 
 
+def disputed(text: str, disagreements: list[Disagreement]) -> list[str]:
+    """Return what a sentence takes one side on: the `about` of each disagreement whose value it states."""
+    stated = _sentence_mentions("", text, "")
+    found = []
+    for dispute in disagreements:
+        values = [m for claim in dispute.claims for m in _sentence_mentions("", claim.text, "")]
+        if any(s.dimension == v.dimension and _same_value(s, v) for s in stated for v in values):
+            found.append(dispute.about)
+    return found
+
+
 def mentions(article: CleanArticle) -> list[Mention]:
     """Return the figures of one article, each with what it measures and of what."""
     found: list[Mention] = []

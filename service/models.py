@@ -116,6 +116,9 @@ class KeyPoint(BaseModel):
     support: float = Field(0.0, description="Support score in [0, 1].")
     evidence: Evidence | None = None
     origin: str = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
+    disputed: list[str] = Field(
+        default_factory=list, description="Disagreements this sentence states one value of (see `disagreements`)."
+    )
 
 
 class Claim(BaseModel):

@@ -62,7 +62,12 @@ def to_markdown(briefing: Briefing) -> str:
 
 
 def _cited(point: KeyPoint, number: dict[str, int]) -> str:
-    return f"{point.text} {_refs(point.sources, number)}"
+    return f"{point.text} {_refs(point.sources, number)}{disputed_note(point)}"
+
+
+def disputed_note(point: KeyPoint) -> str:
+    """Return a note that a sentence states one of several values sources give, or ''."""
+    return f" _(sources disagree on {', '.join(point.disputed)})_" if point.disputed else ""
 
 
 def _refs(sources: list[str], number: dict[str, int]) -> str:

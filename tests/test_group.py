@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from service.clean import clean_article
-from service.disagree import find_disagreements
+from service.disagree import disputed, find_disagreements
 from service.embeddings import Embedder, get_embedder
 from service.group import group_stories
 from service.ingest import ingest_paths
@@ -124,3 +124,27 @@ def test_one_source_giving_two_values_is_not_a_dispute() -> None:
     a = _article("Russia launched 120 missiles overnight, officials said. Later reports put it at 200 missiles.")
     b = _article("Officials said Russia launched 120 missiles overnight.")
     assert find_disagreements([a, b]) == []
+
+
+FOOTBALL_OTHER_OUTLET = (
+    "Bukayo Saka struck two minutes from time as Arsenal edged Manchester City 2-1 in the Premier League on "
+    "Sunday.\nErling Haaland had levelled for City after the break at the Emirates Stadium.\nArteta praised "
+    "the character of his players; Arsenal now have 31 points, two more than Liverpool."
+)
+
+
+def test_stories_rank_by_independent_sources_not_by_copies(embedder: Embedder) -> None:
+    wire = [_article(RATES + suffix) for suffix in ("", "\nReporting by a wire service.", "\nSyndicated.")]
+    reports = [_article(FOOTBALL), _article(FOOTBALL_OTHER_OUTLET)]
+    batch = [*wire, *reports]
+    stories = group_stories(batch, embedder, GroupSettings())
+    assert _ids(stories, batch) == [{3, 4}, {0, 1, 2}]  # two outlets outrank one story syndicated three times
+    assert [(s.independent_sources, len(s.article_ids)) for s in stories] == [(2, 2), (1, 3)]
+
+
+def test_a_sentence_stating_one_side_of_a_dispute_is_marked(examples: list[CleanArticle]) -> None:
+    found = find_disagreements(examples[1:])
+    assert disputed("The missiles have a range of 300 km, officials said.", found) == ["ATACMS range"]
+    assert disputed("ATACMS can reach about 62 miles.", found) == ["ATACMS range"]  # 100 km
+    assert disputed("HIMARS has a range of 40 miles.", found) == []
+    assert disputed("Biden authorised their use on Sunday.", found) == []

@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
-from service.models import Briefing, Digest, DigestStory
+from service.models import Briefing, Digest, DigestStory, KeyPoint
+from service.render import disputed_note
 from service.settings import DigestSettings
 from service.store import Store
 
@@ -49,8 +50,9 @@ def _story_markdown(story: DigestStory) -> list[str]:
         return [f"## {story.rank}. Story {story.id}", "", f"No briefing: {story.error}", ""]
     number = _numbers(brief)
     lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}_", ""]
-    lines += [" ".join(f"{p.text} {_refs(p.sources, number)}" for p in brief.summary_sentences) or brief.summary, ""]
-    lines += [f"- {p.text} {_refs(p.sources, number)}" for p in brief.key_points]
+    lines += [" ".join(f"{p.text} {_refs(p.sources, number)}{disputed_note(p)}" for p in brief.summary_sentences)
+              or brief.summary, ""]
+    lines += [f"- {p.text} {_refs(p.sources, number)}{disputed_note(p)}" for p in brief.key_points]
     for dispute in story.disagreements:
         claims = "; ".join(f"{c.text} {_refs(c.sources, number)}" for c in dispute.claims)
         lines += ["", f"> **Sources disagree on {dispute.about}:** {claims}"]
@@ -85,12 +87,13 @@ def _story_html(story: DigestStory) -> list[str]:
         return [f"<h2>{story.rank}. Story {e(story.id)}</h2>",
                 f"<p class='error'>No briefing: {e(story.error or '')}</p>"]
     number = _numbers(brief)
-    summary = " ".join(f"{e(p.text)}<sup>{_refs(p.sources, number)}</sup>" for p in brief.summary_sentences)
+    summary = " ".join(f"{e(p.text)}<sup>{_refs(p.sources, number)}</sup>{_disputed_html(p)}"
+                       for p in brief.summary_sentences)
     parts = [
         f"<h2 id='{e(story.id)}'>{story.rank}. {e(brief.title)}</h2>",
         f"<p class='meta'>{e(_sources_line(story))}</p>",
         f"<p>{summary or e(brief.summary)}</p><ul>",
-        *(f"<li>{e(p.text)}<sup>{_refs(p.sources, number)}</sup></li>" for p in brief.key_points),
+        *(f"<li>{e(p.text)}<sup>{_refs(p.sources, number)}</sup>{_disputed_html(p)}</li>" for p in brief.key_points),
         "</ul>",
     ]
     for dispute in story.disagreements:
@@ -150,6 +153,12 @@ def _named(name: str) -> ET.Element:
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _disputed_html(point: KeyPoint) -> str:
+    if not point.disputed:
+        return ""
+    return f" <em class='meta'>(sources disagree on {html.escape(', '.join(point.disputed))})</em>"
 
 
 def _numbers(brief: Briefing) -> dict[str, int]:

@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel
 from service.aio import run_sync
 from service.chunk import chunk_article
 from service.clean import clean_article
-from service.disagree import find_disagreements
+from service.disagree import disputed, find_disagreements
 from service.embeddings import Embedder, load_in_background
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
@@ -111,6 +111,8 @@ async def _run(
     progress("verify")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=embedder.result()), settings.verify)
     result = assemble(draft, index, verifier, settings.verify)
+    for point in result.summary + result.points:
+        point.disputed = disputed(point.text, disagreements)
     progress("title")
     title, title_rejected = await write_title(
         result.summary + result.points[:3], index, verifier, prompts["title"], model, settings, stats
