@@ -6,8 +6,10 @@ All async: FastAPI runs sync dependencies in its thread pool, a costly hop for a
 from __future__ import annotations
 
 import hmac
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Query, Request
 from langchain_core.language_models import BaseChatModel
 
 from service.api.errors import ApiError
@@ -48,3 +50,20 @@ async def require_read(request: Request) -> None:
     """Check the key on reads only when api.auth_reads is on."""
     if request.app.state.settings.api.auth_reads:
         await require_key(request)
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which slice of a list was asked for."""
+
+    offset: int
+    limit: int
+
+
+async def page(
+    request: Request,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="default: api.page_size")] = None,
+) -> PageRequest:
+    """Return the requested slice of a list; the default size comes from the settings."""
+    return PageRequest(offset, limit or request.app.state.settings.api.page_size)

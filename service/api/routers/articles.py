@@ -35,15 +35,12 @@ def add_articles(
 @router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
 def list_articles(
     store: Annotated[Store, Depends(deps.store)],
-    settings: Annotated[Settings, Depends(deps.settings)],
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
     since: Annotated[datetime | None, Query(description="published at or after")] = None,
     until: Annotated[datetime | None, Query(description="published before")] = None,
     source: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
 ) -> Page:
     """List stored articles, filtered by publication date and source."""
-    size = limit or settings.api.page_size
-    articles, total = store.list_articles(since=since, until=until, source=source, offset=offset, limit=size)
+    articles, total = store.list_articles(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
     items = [a.model_dump(mode="json", exclude={"origin"}) for a in articles]
-    return Page(items=items, total=total, offset=offset, limit=size)
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)

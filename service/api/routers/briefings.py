@@ -89,15 +89,12 @@ async def get_briefing(
 @router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
 def list_briefings(
     store: Annotated[Store, Depends(deps.store)],
-    settings: Annotated[Settings, Depends(deps.settings)],
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
 ) -> Page:
     """List briefings, newest first, without their bodies."""
-    size = limit or settings.api.page_size
-    rows, total = store.list_briefings(offset=offset, limit=size)
+    rows, total = store.list_briefings(offset=page.offset, limit=page.limit)
     items = [_out(r).model_dump(mode="json", exclude={"briefing"}) for r in rows]
-    return Page(items=items, total=total, offset=offset, limit=size)
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
 @router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingOut,

@@ -69,14 +69,11 @@ def get_digest(day: dt.date, store: Annotated[Store, Depends(deps.store)], forma
 @router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
 def list_digests(
     store: Annotated[Store, Depends(deps.store)],
-    settings: Annotated[Settings, Depends(deps.settings)],
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
 ) -> Page:
     """List digests, newest date first, with their status and number of stories."""
-    size = limit or settings.api.page_size
-    rows, total = store.list_digests(offset=offset, limit=size)
-    return Page(items=[_out(r, full=False) for r in rows], total=total, offset=offset, limit=size)
+    rows, total = store.list_digests(offset=page.offset, limit=page.limit)
+    return Page(items=[_out(r, full=False) for r in rows], total=total, offset=page.offset, limit=page.limit)
 
 
 def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
