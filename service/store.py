@@ -121,7 +121,7 @@ class Store:
                     continue
                 row = article.model_dump()
                 # why: SQLite keeps no offset; every stored time is UTC so date ranges compare right.
-                row["published"] = article.published.astimezone(UTC) if article.published else None
+                row["published"] = as_utc(article.published) if article.published else None
                 session.add(ArticleRow(**row))
                 added.append(article.id)
         return added, existing
@@ -132,10 +132,11 @@ class Store:
     ) -> tuple[list[Article], int]:
         """Return a page of stored articles (newest first) and the total matching."""
         query = select(ArticleRow)
+        # why: SQLite compares times as text and drops offsets, so every bound goes in as UTC.
         if since:
-            query = query.where(ArticleRow.published >= since)
+            query = query.where(ArticleRow.published >= as_utc(since))
         if until:
-            query = query.where(ArticleRow.published < until)
+            query = query.where(ArticleRow.published < as_utc(until))
         if source:
             query = query.where(ArticleRow.source == source)
         with self.sessions() as session:
@@ -145,6 +146,7 @@ class Store:
 
     def articles_between(self, start: datetime, end: datetime) -> list[Article]:
         """Return every article published in [start, end), or received then when it has no date."""
+        start, end = as_utc(start), as_utc(end)
         query = select(ArticleRow).where(or_(
             (ArticleRow.published >= start) & (ArticleRow.published < end),
             ArticleRow.published.is_(None) & (ArticleRow.created_at >= start) & (ArticleRow.created_at < end),
@@ -317,10 +319,13 @@ class Store:
                 session.execute(update(DigestRow).where(DigestRow.date == day).values(fresh=False))
 
 
+def as_utc(moment: datetime) -> datetime:
+    """Return a time in UTC; one without an offset is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _article(row: ArticleRow) -> Article:
-    published = row.published
-    if published is not None and published.tzinfo is None:
-        published = published.replace(tzinfo=UTC)
+    published = as_utc(row.published) if row.published else None
     return Article(
         id=row.id, text=row.text, title=row.title, source=row.source, url=row.url,
         published=published, origin=row.origin or f"db:{row.id}",

@@ -336,3 +336,24 @@ def test_migrating_an_existing_database_keeps_its_articles(tmp_path: Path) -> No
     store.migrate()
     [kept] = store.articles_between(datetime(2024, 11, 18, tzinfo=UTC), datetime(2024, 11, 19, tzinfo=UTC))
     assert isinstance(kept, Article) and (kept.text, kept.origin) == ("Kept text.", "db:a1")
+
+
+def test_a_date_is_a_day_in_the_digest_time_zone(database_url: str) -> None:
+    from service.digest.inputs import collect
+
+    store = Store(database_url)
+    store.migrate()
+    paris = ZoneInfo("Europe/Paris")
+    times = {
+        "late on the 18th in Paris": datetime(2024, 11, 18, 23, 30, tzinfo=paris),
+        "early on the 19th in Paris, still the 18th in UTC": datetime(2024, 11, 19, 0, 30, tzinfo=paris),
+        "no offset, read as UTC": datetime(2024, 11, 18, 0, 30),
+    }
+    store.add_articles([
+        Article(id=Article.make_id(text), text=text, published=published) for text, published in times.items()
+    ])
+    in_paris = collect(date(2024, 11, 18), store, DigestSettings(timezone="Europe/Paris"))
+    in_utc = collect(date(2024, 11, 18), store, DigestSettings(timezone="UTC"))
+    assert sorted(a.text for a in in_paris.articles) == ["late on the 18th in Paris", "no offset, read as UTC"]
+    assert sorted(a.text for a in in_utc.articles) == sorted(times)
+    assert in_paris.articles[0].published.tzinfo is not None  # type: ignore[union-attr]

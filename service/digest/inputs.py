@@ -12,7 +12,7 @@ from service.digest.feeds import read_feed
 from service.ingest import ingest_paths
 from service.models import Article, Skipped
 from service.settings import DigestSettings
-from service.store import Store
+from service.store import Store, as_utc
 
 
 class DigestInputs(BaseModel):
@@ -64,12 +64,7 @@ def _on_date(
     for article in articles:
         if article.published is None:
             inputs.skipped.append(Skipped(origin=article.origin, reason="article has no publication date"))
-        elif start <= _aware(article.published, start) < end:
+        elif start <= as_utc(article.published) < end:
             kept.append(article)
     inputs.counts[kind] = inputs.counts.get(kind, 0) + len(kept)
     return kept
-
-
-def _aware(moment: datetime, like: datetime) -> datetime:
-    """Read a time without an offset in the digest's time zone."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=like.tzinfo)
