@@ -181,8 +181,9 @@ def test_articles_are_stored_once_and_listed_with_filters(client: TestClient) ->
     assert [a["source"] for a in client.get("/v1/articles?source=Post").json()["items"]] == ["Post"]
     day = client.get("/v1/articles", params={"since": "2024-11-18T00:00:00Z", "until": "2024-11-19T00:00:00Z"})
     assert [a["source"] for a in day.json()["items"]] == ["Wire"]
-    # 08:00Z on the 18th is 17:00 in Tokyo: inside a Tokyo day that starts at 15:00Z
-    tokyo = client.get("/v1/articles", params={"since": "2024-11-18T09:00:00+09:00", "until": "2024-11-19T00:00:00+09:00"})
+    # 09:00 to midnight on the 18th in Tokyo is 00:00Z to 15:00Z: Wire (08:00Z) is inside, Post is not
+    tokyo_evening = {"since": "2024-11-18T09:00:00+09:00", "until": "2024-11-19T00:00:00+09:00"}
+    tokyo = client.get("/v1/articles", params=tokyo_evening)
     assert [a["source"] for a in tokyo.json()["items"]] == ["Wire"]
     assert client.get("/v1/articles", params={"since": "2024-11-18T18:00:00+09:00"}).json()["total"] == 1  # Post only
 
