@@ -24,6 +24,7 @@ from service.cli import main
 from service.digest import build
 from service.digest.feeds import read_feed
 from service.digest.schedule import DigestWorker, digest_day, missed_days, next_run
+from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
 from service.models import Article, Digest
@@ -193,6 +194,12 @@ def test_bad_feeds_folders_and_undated_articles_are_skipped_by_name_and_the_rest
     again = build.run_digest(date(2024, 11, 18), store=store, settings=settings)  # no model: none is needed
     assert {s.origin: s.reason for s in again.skipped} == {str(tmp_path / "nowhere"): "watched folder does not exist"}
     assert [s.id for s in again.stories] == [story.id]  # the feed's article was stored with its date
+
+    settings.digest.output_dir = str(good)  # a file, not a folder
+    with pytest.raises(ConfigError, match="digest.output_dir: cannot write the digest of 2024-11-18"):
+        build.run_digest(date(2024, 11, 18), store=store, settings=settings)
+    row = store.get_digest(DAY)
+    assert row is not None and row.status == "done" and row.digest  # nothing already made is lost
 
 
 @pytest.fixture

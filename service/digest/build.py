@@ -49,13 +49,20 @@ def run_digest(
         with _model_source(settings, model) as get_model:
             digest = _build(day, store, settings, get_model, fresh, progress)
     except BaseException as err:
-        reason = str(err) if isinstance(err, BriefingError) else f"internal error: {type(err).__name__}"
-        store.finish_digest(key, status=FAILED, error=reason)
+        store.finish_digest(key, status=FAILED, error=_failure(err))
         raise
     store.finish_digest(key, status=digest.status, digest=digest.model_dump(mode="json"))
     for path in write_outputs(digest, store, settings.digest):
         progress(f"wrote {path}")
     return digest
+
+
+def _failure(err: BaseException) -> str:
+    if isinstance(err, BriefingError):
+        return str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted; a rerun resumes after the stories already done"
+    return f"internal error: {type(err).__name__}"
 
 
 @contextmanager

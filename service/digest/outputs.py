@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
 
+from service.errors import ConfigError
 from service.models import Briefing, Digest, DigestStory, KeyPoint
 from service.render import disputed_note
 from service.settings import DigestSettings
@@ -130,11 +131,15 @@ def atom_feed(digests: list[Digest], *, updated: datetime | None = None) -> str:
 def write_outputs(digest: Digest, store: Store, settings: DigestSettings) -> list[Path]:
     """Write the digest in every format and refresh the Atom feed; each file is replaced whole."""
     folder = Path(settings.output_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [_write(folder / f"{digest.date}.{fmt}", render_digest(digest, fmt)) for fmt in FORMATS]
     rows, _ = store.list_digests(limit=settings.feed_entries)
     recent = [Digest.model_validate(r.digest) for r in rows if r.digest]
-    written.append(_write(folder / "feed.atom", atom_feed(recent)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [_write(folder / f"{digest.date}.{fmt}", render_digest(digest, fmt)) for fmt in FORMATS]
+        written.append(_write(folder / "feed.atom", atom_feed(recent)))
+    except OSError as err:
+        raise ConfigError(f"digest.output_dir: cannot write the digest of {digest.date} there "
+                          f"(it is stored in the database): {err}") from None
     return written
 
 
