@@ -243,16 +243,18 @@ def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
     now = datetime(2024, 11, 21, 7, tzinfo=ZoneInfo("UTC"))  # after the 06:00 run of the 21st
     assert missed_days(store, now, settings.digest) == [date(2024, 11, 20)]  # a new install: the last due day
     store.start_digest("2024-11-16")
-    store.finish_digest("2024-11-16", status="done")
+    store.finish_digest("2024-11-16", status="failed", error="LLM backend unreachable")
     assert missed_days(store, now, settings.digest) == [date(2024, 11, d) for d in (17, 18, 19, 20)]
     settings.digest.catch_up_days = 2
     assert missed_days(store, now, settings.digest) == [date(2024, 11, 19), date(2024, 11, 20)]
+    settings.digest.catch_up_days = 7
 
     worker = DigestWorker(store, settings, build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), clock=lambda: now)
     worker.start()
     worker.stop()
     queued = {r.date: r.status for r in store.list_digests()[0]}
-    assert sorted(queued) == ["2024-11-16", "2024-11-19", "2024-11-20"]
+    assert sorted(queued) == [f"2024-11-{d}" for d in range(16, 21)]
+    assert queued["2024-11-16"] != "failed"  # a failed digest in the window is run again
     while worker.run_one():  # the thread may have run one already; days with no articles need no LLM
         pass
     assert all(r.status == "done" for r in store.list_digests()[0])

@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 from service.digest.build import run_digest
 from service.jobs import poll
 from service.settings import DigestSettings, Settings
-from service.store import Store
+from service.store import FAILED, Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -73,11 +73,18 @@ class DigestWorker:
         if resumed:
             log.info("resuming %d interrupted digest runs", resumed)
         if self.settings.digest.schedule_enabled:
-            for day in missed_days(self.store, self.clock(), self.settings.digest):
+            for day in missed_days(self.store, self.clock(), self.settings.digest) + self._failed_recently():
                 log.info("catching up the digest of %s", day)
                 self.store.request_digest(day.isoformat())
         self._thread = threading.Thread(target=self._loop, name="briefing-digests", daemon=True)
         self._thread.start()
+
+    def _failed_recently(self) -> list[date]:
+        """Return the failed digests within the catch-up window (e.g. the backend was down at run time)."""
+        latest = digest_day(last_run(self.clock(), self.settings.digest), self.settings.digest)
+        first = latest - timedelta(days=self.settings.digest.catch_up_days - 1)
+        rows, _ = self.store.list_digests(status=FAILED, limit=self.settings.digest.catch_up_days)
+        return [d for d in (date.fromisoformat(r.date) for r in rows) if first <= d <= latest]
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the story in progress; an unfinished run resumes at the next start."""
