@@ -42,9 +42,10 @@ def group_stories(
         return []
     vectors = vectors or {}
     profiles = [_profile(a, embedder, vectors.get(a.article.id)) for a in articles]
-    copies = _copies(profiles, settings)
+    # Each group of copies is led by its cleanest member (unflagged first).
+    copies = [sorted(group, key=lambda i: (bool(articles[i].flags), i)) for group in _copies(profiles, settings)]
     # why: copies are one source, so they must not outweigh other reports when deciding what is one event.
-    leads = [min(group, key=lambda i: (bool(articles[i].flags), i)) for group in copies]
+    leads = [group[0] for group in copies]
     stories = []
     for members in _events(leads, articles, profiles, settings):
         groups = [copies[leads.index(m)] for m in members]

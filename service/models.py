@@ -178,7 +178,8 @@ class Story(BaseModel):
     id: str = Field(description="Stable id derived from the article ids.")
     article_ids: list[str]
     independent: list[list[str]] = Field(
-        description="Groups of article ids that are copies of one another (syndicated, spun, lightly rewritten)."
+        description="Groups of article ids that are copies of one another (syndicated, spun, lightly rewritten), "
+        "each led by its cleanest copy."
     )
 
     @property

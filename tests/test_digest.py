@@ -161,6 +161,8 @@ def test_bad_feeds_folders_and_undated_articles_are_skipped_by_name_and_the_rest
     good = tmp_path / "wire.atom"
     good.write_text(_atom([
         {"title": "Budget", "text": SHORT, "updated": "2024-11-18T09:00:00Z"},
+        {"title": "Budget (wire copy)", "text": SHORT + "\nDistributed by Example Wire.",
+         "updated": "2024-11-18T10:00:00Z"},
         {"title": "Undated", "text": "An entry the feed gives no date at all, so no digest can place it."},
         {"title": "Other day", "text": "Yesterday's news.", "updated": "2024-11-17T09:00:00Z"},
     ]))
@@ -181,12 +183,13 @@ def test_bad_feeds_folders_and_undated_articles_are_skipped_by_name_and_the_rest
     reasons = {s.origin: s.reason for s in digest.skipped}
     assert reasons[str(broken)].startswith("does not parse as RSS or Atom")
     assert reasons[str(tmp_path / "missing.xml")] == "feed file does not exist"
-    assert reasons[f"{good}#urn:x:1"] == "entry has no publication date"
+    assert reasons[f"{good}#urn:x:2"] == "entry has no publication date"
     assert reasons[str(folder / "undated.txt")] == "article has no publication date"
     assert len(reasons) == 4  # the other day's entry is not skipped: it belongs to another digest
-    assert digest.status == "done" and digest.inputs == {"feeds": 1, "folder": 0, "stored": 0}
+    assert digest.status == "done" and digest.inputs == {"feeds": 2, "folder": 0, "stored": 0}
     [story] = digest.stories
-    assert story.briefing is not None and story.briefing.sources[0].title == "Budget"
+    assert story.independent_sources == 1 and len(story.duplicates[0]) == 2  # the wire copy is the same source
+    assert story.briefing is not None and [s.title for s in story.briefing.sources] == ["Budget"]  # briefed once
     assert json.loads((tmp_path / "out" / f"{DAY}.json").read_text())["skipped"][0]["reason"]
 
     settings.digest.folder = str(tmp_path / "nowhere")

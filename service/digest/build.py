@@ -173,7 +173,8 @@ def _stories(inputs: DigestInputs, settings: Settings) -> tuple[list[Story], set
 
 
 def _brief_story(story: Story, by_id: dict[str, Article], settings: Settings, model: BaseChatModel) -> Briefing:
-    articles = [by_id[i] for i in story.article_ids]
+    """Brief one story from one copy per independent source: the other copies hold the same facts."""
+    articles = [by_id[group[0]] for group in story.independent]
     return run_sync(abrief(articles, settings=settings, model=model, stories=[story]))
 
 
