@@ -61,13 +61,13 @@ def find_disagreements(articles: list[CleanArticle]) -> list[Disagreement]:
                 continue
             subject = next(iter(known), "")
         groups.setdefault((mention.dimension, subject), []).append(mention)
+    order = {a.article.id: n for n, a in enumerate(articles)}
     found = []
     for group in groups.values():
         clusters = _value_clusters(group)
         # why: one source giving two values is not sources disagreeing.
         if not any(_disjoint(a, b) for a in clusters for b in clusters):
             continue
-        order = {a.article.id: n for n, a in enumerate(articles)}
         claims = [_claim(cluster, order) for cluster in clusters]
         claims.sort(key=lambda c: (-len(c.sources), order[c.sources[0]]))
         found.append(Disagreement(about=_about(group), claims=claims))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from service.models import Briefing, KeyPoint
+from service.models import Briefing, Disagreement, KeyPoint, SourceInfo
 
 FORMATS = ("md", "json")
 
@@ -25,23 +25,19 @@ def to_json(briefing: Briefing) -> str:
 
 def to_markdown(briefing: Briefing) -> str:
     """Return the briefing as Markdown: title, summary, cited points, sources, what was dropped."""
-    number = {s.id: n for n, s in enumerate(briefing.sources, 1)}
+    number = source_numbers(briefing)
     lines = [f"# {briefing.title}", ""]
-    lines += [" ".join(_cited(p, number) for p in briefing.summary_sentences) or briefing.summary, ""]
+    lines += [summary_cited(briefing, number), ""]
     lines += ["## Key points", ""]
-    lines += [f"- {_cited(p, number)} {_support(p)}" for p in briefing.key_points]
+    lines += [f"- {cited(p, number)} {_support(p)}" for p in briefing.key_points]
     if briefing.disagreements:
         lines += ["", "## Where sources disagree", ""]
-        for dispute in briefing.disagreements:
-            claims = "; ".join(f"{c.text} {_refs(c.sources, number)}" for c in dispute.claims)
-            lines.append(f"- {dispute.about}: {claims}")
+        lines += [f"- {dispute.about}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
     if len(briefing.stories) > 1:
         lines += ["", "## Stories", "", "These articles report separate events; figures are compared within each:", ""]
-        lines += [f"- {_refs(story.article_ids, number)}" for story in briefing.stories]
+        lines += [f"- {refs(story.article_ids, number)}" for story in briefing.stories]
     lines += ["", "## Sources", ""]
-    for s in briefing.sources:
-        notes = f" — {'; '.join(s.flags)}" if s.flags else ""
-        lines.append(f"{number[s.id]}. {s.title or s.origin} (`{s.id}`, {s.origin}){notes}")
+    lines += [source_line(s, number, with_origin=True) for s in briefing.sources]
     if briefing.dropped:
         lines += ["", "## Dropped before summarising", ""]
         for d in briefing.dropped:
@@ -61,17 +57,37 @@ def to_markdown(briefing: Briefing) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _cited(point: KeyPoint, number: dict[str, int]) -> str:
-    return f"{point.text} {_refs(point.sources, number)}{disputed_note(point)}"
+def source_numbers(briefing: Briefing) -> dict[str, int]:
+    """Return the number [n] each source is cited by, in the order the briefing lists them."""
+    return {s.id: n for n, s in enumerate(briefing.sources, 1)}
 
 
-def disputed_note(point: KeyPoint) -> str:
-    """Return a note that a sentence states one of several values sources give, or ''."""
-    return f" _(sources disagree on {', '.join(point.disputed)})_" if point.disputed else ""
-
-
-def _refs(sources: list[str], number: dict[str, int]) -> str:
+def refs(sources: list[str], number: dict[str, int]) -> str:
+    """Return citation marks like [1][3]."""
     return "".join(f"[{number[s]}]" for s in sources if s in number)
+
+
+def cited(point: KeyPoint, number: dict[str, int]) -> str:
+    """Return a sentence with its citation marks, and a note when it states one side of a dispute."""
+    note = f" _(sources disagree on {', '.join(point.disputed)})_" if point.disputed else ""
+    return f"{point.text} {refs(point.sources, number)}{note}"
+
+
+def summary_cited(briefing: Briefing, number: dict[str, int]) -> str:
+    """Return the summary with each sentence's citation marks."""
+    return " ".join(cited(p, number) for p in briefing.summary_sentences) or briefing.summary
+
+
+def claims_cited(dispute: Disagreement, number: dict[str, int]) -> str:
+    """Return each value of a dispute with the sources that give it."""
+    return "; ".join(f"{c.text} {refs(c.sources, number)}" for c in dispute.claims)
+
+
+def source_line(source: SourceInfo, number: dict[str, int], *, with_origin: bool = False) -> str:
+    """Return a numbered source with its id (and where it was read) and its quality flags."""
+    notes = f" — {'; '.join(source.flags)}" if source.flags else ""
+    where = f", {source.origin}" if with_origin else ""
+    return f"{number[source.id]}. {source.title or source.origin} (`{source.id}`{where}){notes}"
 
 
 def _support(point: KeyPoint) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from service.ingest import ingest_paths
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
@@ -31,8 +34,6 @@ def add_commands(commands: Any, handler: Any) -> None:
 
 def ingest_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
     """Store articles; undated ones get --date at noon in the digest's time zone."""
-    from service.store import Store
-
     ingested = ingest_paths(args.paths)
     for skip in ingested.skipped:
         error(f"{skip.origin}: {skip.reason}")
@@ -40,9 +41,7 @@ def ingest_command(args: argparse.Namespace, settings: Settings, report: Any, er
     if args.date:
         noon = datetime.combine(args.date, time(12), ZoneInfo(settings.digest.timezone))
         articles = [a if a.published else a.model_copy(update={"published": noon}) for a in articles]
-    store = Store(settings.database_url)
-    store.migrate()
-    added, existing = store.add_articles(articles)
+    added, existing = _store(settings).add_articles(articles)
     report(f"stored {len(added)} articles, {len(existing)} already stored")
     return EXIT_PARTIAL if ingested.skipped else EXIT_OK
 
@@ -50,12 +49,10 @@ def ingest_command(args: argparse.Namespace, settings: Settings, report: Any, er
 def run_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
     """Build the digest of a date, write its outputs, and say where."""
     from service.digest.build import run_digest
-    from service.store import DONE, Store
+    from service.store import DONE
 
     day = args.date or datetime.now(ZoneInfo(settings.digest.timezone)).date() - timedelta(days=1)
-    store = Store(settings.database_url)
-    store.migrate()
-    digest = run_digest(day, store=store, settings=settings, fresh=args.fresh, progress=report)
+    digest = run_digest(day, store=_store(settings), settings=settings, fresh=args.fresh, progress=report)
     for story in digest.stories:
         title = story.briefing.title if story.briefing else f"no briefing: {story.error}"
         disputes = f", {len(story.disagreements)} disagreements" if story.disagreements else ""
@@ -66,16 +63,20 @@ def run_command(args: argparse.Namespace, settings: Settings, report: Any, error
 
 def list_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
     """Print one line per digest: date, status, stories."""
-    from service.store import Store
-
-    store = Store(settings.database_url)
-    store.migrate()
-    rows, total = store.list_digests(limit=1000)
+    rows, total = _store(settings).list_digests(limit=1000)
     for row in rows:
         stories = len((row.digest or {}).get("stories", []))
         print(f"{row.date}  {row.status:8s}  {stories} stories{'  ' + row.error if row.error else ''}")
     report(f"{total} digests")
     return EXIT_OK
+
+
+def _store(settings: Settings) -> Store:
+    from service.store import Store
+
+    store = Store(settings.database_url)
+    store.migrate()
+    return store
 
 
 def _date(text: str) -> date:

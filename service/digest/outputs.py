@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from service.errors import ConfigError
-from service.models import Briefing, Digest, DigestStory, KeyPoint
-from service.render import disputed_note
+from service.models import Digest, DigestStory, KeyPoint
+from service.render import cited, claims_cited, refs, source_line, source_numbers, summary_cited
 from service.settings import DigestSettings
 from service.store import Store
 
@@ -49,18 +49,14 @@ def _story_markdown(story: DigestStory) -> list[str]:
     brief = story.briefing
     if brief is None:
         return [f"## {story.rank}. Story {story.id}", "", f"No briefing: {story.error}", ""]
-    number = _numbers(brief)
+    number = source_numbers(brief)
     lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}_", ""]
-    lines += [" ".join(f"{p.text} {_refs(p.sources, number)}{disputed_note(p)}" for p in brief.summary_sentences)
-              or brief.summary, ""]
-    lines += [f"- {p.text} {_refs(p.sources, number)}{disputed_note(p)}" for p in brief.key_points]
+    lines += [summary_cited(brief, number), ""]
+    lines += [f"- {cited(p, number)}" for p in brief.key_points]
     for dispute in story.disagreements:
-        claims = "; ".join(f"{c.text} {_refs(c.sources, number)}" for c in dispute.claims)
-        lines += ["", f"> **Sources disagree on {dispute.about}:** {claims}"]
+        lines += ["", f"> **Sources disagree on {dispute.about}:** {claims_cited(dispute, number)}"]
     lines += ["", "Sources:"]
-    for s in brief.sources:
-        notes = f" — {'; '.join(s.flags)}" if s.flags else ""
-        lines.append(f"{number[s.id]}. {s.title or s.origin} (`{s.id}`){notes}")
+    lines += [source_line(s, number) for s in brief.sources]
     return lines + [""]
 
 
@@ -87,18 +83,18 @@ def _story_html(story: DigestStory) -> list[str]:
     if brief is None:
         return [f"<h2>{story.rank}. Story {e(story.id)}</h2>",
                 f"<p class='error'>No briefing: {e(story.error or '')}</p>"]
-    number = _numbers(brief)
-    summary = " ".join(f"{e(p.text)}<sup>{_refs(p.sources, number)}</sup>{_disputed_html(p)}"
+    number = source_numbers(brief)
+    summary = " ".join(f"{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)}"
                        for p in brief.summary_sentences)
     parts = [
         f"<h2 id='{e(story.id)}'>{story.rank}. {e(brief.title)}</h2>",
         f"<p class='meta'>{e(_sources_line(story))}</p>",
         f"<p>{summary or e(brief.summary)}</p><ul>",
-        *(f"<li>{e(p.text)}<sup>{_refs(p.sources, number)}</sup>{_disputed_html(p)}</li>" for p in brief.key_points),
+        *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)}</li>" for p in brief.key_points),
         "</ul>",
     ]
     for dispute in story.disagreements:
-        claims = "; ".join(f"{e(c.text)}<sup>{_refs(c.sources, number)}</sup>" for c in dispute.claims)
+        claims = "; ".join(f"{e(c.text)}<sup>{refs(c.sources, number)}</sup>" for c in dispute.claims)
         parts.append(f"<p class='dispute'><b>Sources disagree on {e(dispute.about)}:</b> {claims}</p>")
     parts.append("<ol class='meta'>")
     for s in brief.sources:
@@ -164,14 +160,6 @@ def _disputed_html(point: KeyPoint) -> str:
     if not point.disputed:
         return ""
     return f" <em class='meta'>(sources disagree on {html.escape(', '.join(point.disputed))})</em>"
-
-
-def _numbers(brief: Briefing) -> dict[str, int]:
-    return {s.id: n for n, s in enumerate(brief.sources, 1)}
-
-
-def _refs(sources: list[str], number: dict[str, int]) -> str:
-    return "".join(f"[{number[s]}]" for s in sources if s in number)
 
 
 def _sources_line(story: DigestStory) -> str:

@@ -21,27 +21,25 @@ Clock = Callable[[], datetime]
 
 def next_run(now: datetime, settings: DigestSettings) -> datetime:
     """Return the next daily run time after `now`, in the digest's time zone (DST-safe)."""
-    zone = ZoneInfo(settings.timezone)
-    local = now.astimezone(zone)
-    at = time.fromisoformat(settings.time)
-    candidate = datetime.combine(local.date(), at, zone)
-    if candidate <= local:
-        candidate = datetime.combine(local.date() + timedelta(days=1), at, zone)
-    return candidate
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    at_today = _run_on(today, settings)
+    return at_today if at_today > now else _run_on(today + timedelta(days=1), settings)
+
+
+def last_run(now: datetime, settings: DigestSettings) -> datetime:
+    """Return the latest daily run time at or before `now`."""
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    at_today = _run_on(today, settings)
+    return at_today if at_today <= now else _run_on(today - timedelta(days=1), settings)
+
+
+def _run_on(day: date, settings: DigestSettings) -> datetime:
+    return datetime.combine(day, time.fromisoformat(settings.time), ZoneInfo(settings.timezone))
 
 
 def digest_day(run_at: datetime, settings: DigestSettings) -> date:
     """Return the date a run at this time digests: the day before, in the digest's time zone."""
     return run_at.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
-
-
-def last_run(now: datetime, settings: DigestSettings) -> datetime:
-    """Return the latest daily run time at or before `now`."""
-    zone = ZoneInfo(settings.timezone)
-    local = now.astimezone(zone)
-    at = time.fromisoformat(settings.time)
-    today = datetime.combine(local.date(), at, zone)
-    return today if today <= local else datetime.combine(local.date() - timedelta(days=1), at, zone)
 
 
 def missed_days(store: Store, now: datetime, settings: DigestSettings) -> list[date]:
