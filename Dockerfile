@@ -5,9 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
 WORKDIR /app
 # why: a native llama.cpp build can die with "Illegal instruction" on another CPU.
 ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
-    HF_HUB_OFFLINE=1 PYTHONUNBUFFERED=1
-# Point this at a CPU-only torch wheel index if the default one would pull CUDA packages.
-ARG PIP_EXTRA_INDEX_URL=""
+    PYTHONUNBUFFERED=1
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY prompts ./prompts

@@ -91,22 +91,23 @@ class VerifySettings(BaseModel):
     )
     min_key_points: int = Field(4, ge=1, description="Fewer verified points: add source sentences.")
     max_key_points: int = Field(8, ge=1, description="Most key points in a briefing.")
-    embedding_model: str = Field(
-        "all-MiniLM-L6-v2", description="Sentence embedding model, loaded offline from its package."
-    )
 
 
 class FidelitySettings(BaseModel):
-    """The fidelity checker (calibrated by `briefing fidelity calibrate`)."""
+    """The fidelity checker: the trained judge over evidence windows (`briefing fidelity calibrate`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     threshold: float | None = Field(
         None, ge=0.0, le=1.0,
         description="Support score needed to count as supported; unset: the calibrated threshold "
-        "stored in service/data/fidelity_model.json.",
+        "stored in service/data/judge.json.",
     )
-    block_size: int = Field(16, ge=1, description="Items embedded together in one batch when scoring many.")
+    evidence_sentences: int = Field(
+        3, ge=1, le=16, description="Closest source sentences retrieved per claim; each is judged with its "
+        "neighbours, and all of them together as one more window.",
+    )
+    block_size: int = Field(16, ge=1, description="Items embedded and judged together in one batch when scoring many.")
 
 
 class ApiSettings(BaseModel):

@@ -165,7 +165,7 @@ def _stories(inputs: DigestInputs, settings: Settings) -> tuple[list[Story], set
             skipped.append(Skipped(origin=article.origin, reason="nothing left after cleaning"))
     if not cleaned:
         return [], set(), skipped
-    stories = group_stories(cleaned, get_embedder(settings.verify.embedding_model), settings.group)
+    stories = group_stories(cleaned, get_embedder(), settings.group)
     limit = settings.digest.max_stories
     for story in stories[limit:]:
         skipped.append(Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories"))

@@ -1,23 +1,30 @@
-"""Calibrate the checker on human-labelled data: fit on one part, report on parts not fitted on."""
+"""Calibrate the judge on human labels and report on what it was neither trained nor fitted on.
+
+The judge's logit is mapped to a probability by Platt scaling fitted on the fit parts (the
+same parts whose labels and documents the judge was trained on); the threshold maximises
+balanced accuracy there. Reported separately: the held-out parts (documents never trained
+on), synthetic contrast pairs built from held-out documents, by kind, and an ablation of the
+rules kept beside the judge.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel
 
-from service.embeddings import Embedder
-from service.fidelity.checker import embedded_items, worst_signals
-from service.fidelity.model import SupportModel, balanced_accuracy, fit, roc_auc
-from service.fidelity.signals import FEATURES, claim_signals
+from service.fidelity.checker import FidelityChecker, Item, embed_block
+from service.fidelity.contrast import NEGATIVE_KINDS, POSITIVE_KINDS, Pair, pairs_from_documents
+from service.fidelity.judge import Judge, JudgeCalibration
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "evals" / "data" / "faithfulness"
 # why: fit on both domains (SummEdits' larger split and half of QAGS), so neither held-out
-# part is scored by weights that only ever saw the other domain.
+# part is scored by a calibration that only ever saw the other domain.
 FIT_PARTS = ("summedits/test", "qags/a")
+CONTRAST_SEED = 424242
 
 
 class Example(BaseModel):
@@ -30,6 +37,14 @@ class Example(BaseModel):
     consistent: bool
 
 
+class Judged(BaseModel):
+    """An example as the checker sees it: its weakest sentence's logit, and the rules' verdicts."""
+
+    logit: float
+    misquoted: bool
+    lexical_problem: bool
+
+
 class PartMetrics(BaseModel):
     """How the checker does on one part of the data."""
 
@@ -40,12 +55,22 @@ class PartMetrics(BaseModel):
     roc_auc: float
 
 
-class Calibration(BaseModel):
-    """The fitted model and its metrics on the fitted and held-out parts."""
+class KindMetrics(BaseModel):
+    """Share of synthetic pairs of one kind judged right (supported for positives, not for negatives)."""
 
-    model: SupportModel
+    kind: str
+    n: int
+    accuracy: float
+
+
+class Calibration(BaseModel):
+    """The fitted calibration, and its metrics on the fitted, held-out and synthetic data."""
+
+    calibration: JudgeCalibration
     fitted: PartMetrics
     held_out: list[PartMetrics]
+    kinds: list[KindMetrics]
+    ablation: dict[str, float]
 
 
 def load_examples(folder: Path = DATA_DIR) -> list[Example]:
@@ -68,46 +93,154 @@ def load_examples(folder: Path = DATA_DIR) -> list[Example]:
     return examples
 
 
-def signal_matrix(
-    examples: list[Example], embedder: Embedder, *, block_size: int = 16,
-    progress: Callable[[int], None] = lambda n: None,
-) -> np.ndarray:
-    """Return each example's worst-sentence signals, one row per example."""
-    items: Iterable[tuple[str, list[str], str]] = ((e.id, e.sources, e.summary) for e in examples)
-    rows = []
-    for item in embedded_items(items, embedder, block_size):
-        everything = np.arange(len(item.index.sentences))
-        claims = [
-            claim_signals(c, item.claim_vectors[i], item.index, everything).values for i, c in enumerate(item.claims)
-        ]
-        worst = worst_signals(claims)
-        rows.append([worst[f] for f in FEATURES])
-        progress(len(rows))
-    return np.array(rows, dtype=float)
+def held_out_documents(examples: list[Example]) -> set[str]:
+    """Every source document of a part that is not fitted on."""
+    return {s for e in examples if e.part not in FIT_PARTS for s in e.sources}
+
+
+def raw_checker(checker: FidelityChecker) -> FidelityChecker:
+    """The same checker with the judge's calibration removed: its probabilities are sigmoid(logit)."""
+    raw = Judge(checker.judge.model, JudgeCalibration())
+    return FidelityChecker(checker.settings, embedder=checker.embedder, judge=raw)
+
+
+def judge_examples(
+    examples: list[Example], checker: FidelityChecker, progress: Callable[[int], None] = lambda n: None
+) -> list[Judged]:
+    """Judge every example with the uncalibrated judge; a summary is its weakest sentence."""
+    from service.pipeline.verify import lexical_problems
+
+    raw = raw_checker(checker)
+    out: list[Judged] = []
+    size = checker.settings.block_size
+    for start in range(0, len(examples), size):
+        block: list[Item] = [(e.id, e.sources, e.summary) for e in examples[start : start + size]]
+        for _, claims in embed_block(block, raw.embedder):
+            assessed = raw.assess(claims)
+            lexical = False
+            for claim, a in zip(claims, assessed, strict=True):
+                passage = " ".join(claim.index.sentences[r].text for r in a.retrieved.rows[:3])
+                lexical = lexical or bool(lexical_problems(claim.text, passage, None))
+            weakest = min(a.judged for a in assessed)
+            out.append(Judged(
+                logit=_logit(weakest), misquoted=any(a.score.misquoted for a in assessed), lexical_problem=lexical
+            ))
+        progress(len(out))
+    return out
 
 
 def calibrate(
-    examples: list[Example], signals: np.ndarray, fit_parts: tuple[str, ...] = FIT_PARTS
+    examples: list[Example], judged: list[Judged], contrast: list[Pair], judge: Judge,
+    fit_parts: tuple[str, ...] = FIT_PARTS,
 ) -> Calibration:
-    """Fit on `fit_parts`; report balanced accuracy and ROC AUC on every other part and all of them."""
+    """Fit Platt scaling and the threshold on `fit_parts`; report everything else."""
     labels = np.array([e.consistent for e in examples], dtype=float)
     parts = np.array([e.part for e in examples])
+    logits = np.array([j.logit for j in judged])
     on_fit = np.isin(parts, fit_parts)
     if not on_fit.any():
         raise ValueError(f"no examples in parts {fit_parts} (parts: {sorted(set(parts))})")
-    model = fit(signals[on_fit], labels[on_fit])
-    model.fitted_on = " + ".join(fit_parts)
-    scores = model.probability(signals)
+    scale, bias = platt(logits[on_fit], labels[on_fit])
+    calibration = JudgeCalibration(scale=scale, bias=bias, fitted_on=" + ".join(fit_parts))
+    misquoted = np.array([j.misquoted for j in judged])
+    scores = np.where(misquoted, np.minimum(calibration.probability(logits), 0.05), calibration.probability(logits))
+    calibration.threshold = best_threshold(scores[on_fit], labels[on_fit])
 
-    def metrics(name: str, mask: np.ndarray) -> PartMetrics:
+    def metrics(name: str, mask: np.ndarray, s: np.ndarray = scores) -> PartMetrics:
         return PartMetrics(
             part=name, n=int(mask.sum()), consistent=int(labels[mask].sum()),
-            balanced_accuracy=round(balanced_accuracy(scores[mask] >= model.threshold, labels[mask]), 4),
-            roc_auc=round(roc_auc(scores[mask], labels[mask]), 4),
+            balanced_accuracy=round(balanced_accuracy(s[mask] >= calibration.threshold, labels[mask]), 4),
+            roc_auc=round(roc_auc(s[mask], labels[mask]), 4),
         )
 
     held = [metrics(p, parts == p) for p in sorted(set(parts)) if p not in fit_parts]
     if len(held) > 1:
         held.append(metrics("all held-out", ~on_fit))
-    model.metrics = {m.part: {"balanced_accuracy": m.balanced_accuracy, "roc_auc": m.roc_auc} for m in held}
-    return Calibration(model=model, fitted=metrics(model.fitted_on, on_fit), held_out=held)
+    calibration.metrics = {m.part: {"balanced_accuracy": m.balanced_accuracy, "roc_auc": m.roc_auc} for m in held}
+    lexical = np.array([j.lexical_problem for j in judged])
+    alone = calibration.probability(logits)
+    ablation = {
+        "judge alone": metrics("", ~on_fit, alone).balanced_accuracy,
+        "judge + verbatim-quote rule (kept)": metrics("", ~on_fit).balanced_accuracy,
+        "judge + quote rule + names/numbers/dates rule": metrics("", ~on_fit, np.where(lexical, 0.0, scores))
+        .balanced_accuracy,
+    }
+    return Calibration(
+        calibration=calibration, fitted=metrics(calibration.fitted_on, on_fit), held_out=held,
+        kinds=kind_metrics(contrast, judge, calibration), ablation=ablation,
+    )
+
+
+def held_out_contrast(examples: list[Example]) -> list[Pair]:
+    """Synthetic contrast pairs from the held-out documents only (never trained on)."""
+    return pairs_from_documents(sorted(held_out_documents(examples)), CONTRAST_SEED, 1)
+
+
+def kind_metrics(pairs: list[Pair], judge: Judge, calibration: JudgeCalibration) -> list[KindMetrics]:
+    """Accuracy of the calibrated judge on each kind of contrast pair, read against its own evidence."""
+    if not pairs:
+        return []
+    scores = calibration.probability(judge.logits([(p.evidence, p.claim) for p in pairs]))
+    out = []
+    for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
+        mask = np.array([p.kind == kind for p in pairs])
+        if mask.any():
+            right = (scores[mask] >= calibration.threshold) == np.array([p.supported for p in pairs])[mask]
+            out.append(KindMetrics(kind=kind, n=int(mask.sum()), accuracy=round(float(right.mean()), 4)))
+    return out
+
+
+def platt(logits: np.ndarray, labels: np.ndarray, iterations: int = 100) -> tuple[float, float]:
+    """Fit P(consistent) = sigmoid(a * logit + b) by damped Newton steps from a = b = 0."""
+    x = np.stack([logits, np.ones_like(logits)], axis=1)
+    w = np.zeros(2)
+    penalty = np.diag([1e-3, 0.0])
+
+    def loss(v: np.ndarray) -> float:
+        z = x @ v
+        return float(np.sum(np.logaddexp(0, z) - labels * z) + 0.5 * v @ penalty @ v)
+
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ w, -30, 30)))
+        gradient = x.T @ (p - labels) + penalty @ w
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hessian, gradient)
+        size = 1.0
+        while loss(w - size * step) > loss(w) and size > 1e-4:  # why: undamped Newton can overshoot
+            size /= 2
+        w -= size * step
+        if np.abs(size * step).max() < 1e-8:
+            break
+    return round(float(w[0]), 5), round(float(w[1]), 5)
+
+
+def best_threshold(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Return the cut that maximises balanced accuracy (midpoint between neighbouring scores)."""
+    candidates = np.unique(scores)
+    cuts = np.concatenate([[0.0], (candidates[:-1] + candidates[1:]) / 2, [1.0]])
+    accuracies = [balanced_accuracy(scores >= c, labels) for c in cuts]
+    return round(float(cuts[int(np.argmax(accuracies))]), 4)
+
+
+def balanced_accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
+    """Mean of the recall on each class."""
+    labels = labels.astype(bool)
+    predicted = np.asarray(predicted).astype(bool)
+    recalls = [np.mean(predicted[labels == c] == c) for c in (True, False) if np.any(labels == c)]
+    return float(np.mean(recalls))
+
+
+def roc_auc(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Area under the ROC curve (Mann-Whitney U, ties counted half)."""
+    labels = labels.astype(bool)
+    positives, negatives = scores[labels], scores[~labels]
+    if not len(positives) or not len(negatives):
+        return float("nan")
+    greater = (positives[:, None] > negatives[None, :]).sum()
+    ties = (positives[:, None] == negatives[None, :]).sum()
+    return float((greater + 0.5 * ties) / (len(positives) * len(negatives)))
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-7), 1 - 1e-7)
+    return float(np.log(p / (1 - p)))

@@ -4,37 +4,43 @@
     result = checker.score(["source text", ...], "summary text")
     result.score, result.supported, result.sentences[0].evidence
 
-Scores are calibrated probabilities of support (see `briefing fidelity calibrate`). The
-briefing pipeline's verify step, the evals and the tests all use this one checker.
+Each claim is judged by the trained cross-encoder against evidence windows of its sources
+(`windows.py`); the best window wins, and the weakest sentence decides a summary. Scores are
+calibrated probabilities of support (see `briefing fidelity calibrate`). The briefing
+pipeline's verify step, the evals and the tests all use this one checker.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from service.embeddings import Embedder, get_embedder
-from service.fidelity.model import SupportModel
-from service.fidelity.signals import FEATURES, ClaimSignals, claim_signals
+from service.fidelity.judge import Judge, get_judge
 from service.fidelity.sources import SourceIndex
+from service.fidelity.windows import Retrieved, Window, retrieve, windows
 from service.models import Evidence
 from service.settings import FidelitySettings
-from service.text import sentences
+from service.text import sentences, words
 
 Sources = Sequence[str] | Mapping[str, str]
+Item = tuple[str | int | None, Sources, str]
 _MISQUOTED = 0.05
+_QUOTE = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
 
 
 class SentenceScore(BaseModel):
-    """One summary sentence: its support score, verdict, best evidence and raw signals."""
+    """One summary sentence: its support score, verdict and the evidence window that decided it."""
 
     text: str
     score: float
     supported: bool
     evidence: Evidence | None = None
-    signals: dict[str, float] = Field(default_factory=dict)
+    misquoted: bool = False
 
 
 class FidelityResult(BaseModel):
@@ -46,19 +52,37 @@ class FidelityResult(BaseModel):
     sentences: list[SentenceScore]
 
 
+@dataclass(frozen=True)
+class Claim:
+    """One claim to judge against chosen rows of an embedded source index."""
+
+    text: str
+    vector: np.ndarray
+    index: SourceIndex
+    rows: np.ndarray
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A judged claim: its score, the judge's own probability (before the quote rule), the window
+    that decided it, and its closest source rows."""
+
+    score: SentenceScore
+    judged: float
+    retrieved: Retrieved
+    window: Window | None
+
+
 class FidelityChecker:
-    """Scores claims against sources with calibrated semantic and lexical signals."""
+    """Scores claims against sources with the trained judge over evidence windows."""
 
     def __init__(
-        self,
-        settings: FidelitySettings | None = None,
-        *,
-        embedder: Embedder | None = None,
-        model: SupportModel | None = None,
+        self, settings: FidelitySettings | None = None, *, embedder: Embedder | None = None, judge: Judge | None = None
     ) -> None:
         self.settings = settings or FidelitySettings()
-        self.model = model or SupportModel.load()
-        self.threshold = self.settings.threshold if self.settings.threshold is not None else self.model.threshold
+        self.judge = judge or get_judge()
+        calibrated = self.judge.calibration.threshold
+        self.threshold = self.settings.threshold if self.settings.threshold is not None else calibrated
         self._embedder = embedder
 
     @property
@@ -72,93 +96,91 @@ class FidelityChecker:
         """Score one summary against its source texts."""
         return next(self.score_many([(None, sources, summary)]))
 
-    def score_many(self, items: Iterable[tuple[str | int | None, Sources, str]]) -> Iterator[FidelityResult]:
-        """Score (id, sources, summary) items, embedding a block of items in one batch."""
-        for item in embedded_items(items, self.embedder, self.settings.block_size):
-            rows = np.arange(len(item.index.sentences))
-            scored = [
-                self.score_claim(claim, item.claim_vectors[i], item.index, rows) for i, claim in enumerate(item.claims)
-            ]
-            yield self._summarise(item.id, scored)
+    def score_many(self, items: Iterable[Item]) -> Iterator[FidelityResult]:
+        """Score (id, sources, summary) items; a block of items is embedded and judged in one batch."""
+        for block in _blocks(items, self.settings.block_size):
+            embedded = embed_block(block, self.embedder)
+            claims = [c for _, item_claims in embedded for c in item_claims]
+            assessed = iter(self.assess(claims))
+            for item_id, item_claims in embedded:
+                scored = [next(assessed).score for _ in item_claims]
+                yield summarise(item_id, scored, self.threshold)
 
-    def score_claim(self, claim: str, vector: np.ndarray, index: SourceIndex, rows: np.ndarray) -> SentenceScore:
-        """Score one claim against chosen sentences of an already embedded index."""
-        return self.judge(claim, claim_signals(claim, vector, index, rows), index)
+    def assess(self, claims: list[Claim]) -> list[Assessment]:
+        """Judge every claim against its evidence windows, all windows in one batch; best window wins."""
+        found = []
+        for claim in claims:
+            retrieved = retrieve(claim.vector, claim.index, claim.rows, self.settings.evidence_sentences)
+            found.append((retrieved, windows(claim.index, retrieved, claim.rows)))
+        pairs = [(w.text, c.text) for c, (_, ws) in zip(claims, found, strict=True) for w in ws]
+        probabilities = iter(self.judge.probability(pairs).tolist())
+        out = []
+        for claim, (retrieved, ws) in zip(claims, found, strict=True):
+            scores = [next(probabilities) for _ in ws]
+            best = int(np.argmax(scores)) if scores else -1
+            out.append(self._verdict(claim, retrieved, ws[best] if scores else None, max(scores, default=0.0)))
+        return out
 
-    def judge(self, claim: str, signals: ClaimSignals, index: SourceIndex) -> SentenceScore:
-        """Score a claim from signals already computed."""
-        probability = float(self.model.probability(_row(signals))[0])
-        if signals.misquoted:
-            probability = min(probability, _MISQUOTED)  # why: a quote must be verbatim, whatever else holds
-        return SentenceScore(
-            text=claim,
-            score=round(probability, 4),
-            supported=probability >= self.threshold,
-            evidence=_evidence(index, signals),
-            signals={k: round(v, 4) for k, v in signals.values.items()},
+    def _verdict(self, claim: Claim, retrieved: Retrieved, window: Window | None, judged: float) -> Assessment:
+        misquoted = quote_not_verbatim(claim.text, claim.index, claim.rows)
+        # why: a quote must be verbatim, whatever else holds
+        probability = min(judged, _MISQUOTED) if misquoted else judged
+        evidence = None
+        if window is not None:
+            article = claim.index.sentences[window.centre].article_id
+            evidence = Evidence(article_id=article, text=window.text, similarity=round(window.similarity, 3))
+        score = SentenceScore(
+            text=claim.text, score=round(probability, 4), supported=probability >= self.threshold,
+            evidence=evidence, misquoted=misquoted,
         )
-
-    def _summarise(self, item_id: str | int | None, scored: list[SentenceScore]) -> FidelityResult:
-        # why: the model was fitted on each summary's worst value of every signal, so the
-        # overall score is that of the worst case, and is never above the weakest sentence's.
-        worst = worst_signals([s.signals for s in scored])
-        overall = float(self.model.probability(np.array([[worst[f] for f in FEATURES]]))[0])
-        overall = min([overall, *[s.score for s in scored]])
-        return FidelityResult(
-            id=item_id, score=round(overall, 4), supported=overall >= self.threshold, sentences=scored
-        )
+        return Assessment(score, judged, retrieved, window)
 
 
-class EmbeddedItem(BaseModel):
-    """One item to score, its sources indexed and embedded, its claims embedded."""
-
-    model_config = {"arbitrary_types_allowed": True}
-
-    id: str | int | None
-    index: SourceIndex
-    claims: list[str]
-    claim_vectors: np.ndarray
+def summarise(item_id: str | int | None, scored: list[SentenceScore], threshold: float) -> FidelityResult:
+    """A summary is as supported as its weakest sentence."""
+    overall = min((s.score for s in scored), default=0.0)
+    return FidelityResult(id=item_id, score=overall, supported=overall >= threshold, sentences=scored)
 
 
-def embedded_items(
-    items: Iterable[tuple[str | int | None, Sources, str]], embedder: Embedder, block_size: int
-) -> Iterator[EmbeddedItem]:
-    """Index and embed items a block at a time: one encode call per block is much faster."""
-    block: list[tuple[str | int | None, SourceIndex, list[str]]] = []
-
-    def flush() -> Iterator[EmbeddedItem]:
-        texts = [s.text for _, index, _ in block for s in index.sentences]
-        claims = [c for _, _, item_claims in block for c in item_claims]
-        vectors = embedder.encode(texts + claims)
-        start, claim_start = 0, len(texts)
-        for item_id, index, item_claims in block:
-            index.vectors = vectors[start : start + len(index.sentences)]
-            start += len(index.sentences)
-            claim_vectors = vectors[claim_start : claim_start + len(item_claims)]
-            claim_start += len(item_claims)
-            yield EmbeddedItem(id=item_id, index=index, claims=item_claims, claim_vectors=claim_vectors)
-
-    for item_id, sources, summary in items:
+def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int | None, list[Claim]]]:
+    """Index every item's sources and embed them with its claims, in one encode call."""
+    indexed = []
+    for item_id, sources, summary in block:
         texts = dict(sources) if isinstance(sources, Mapping) else {f"s{i}": t for i, t in enumerate(sources)}
-        block.append((item_id, SourceIndex.from_texts(texts), sentences(summary) or [summary]))
-        if len(block) >= block_size:
-            yield from flush()
+        indexed.append((item_id, SourceIndex.from_texts(texts), sentences(summary) or [summary]))
+    source_texts = [s.text for _, index, _ in indexed for s in index.sentences]
+    claim_texts = [c for _, _, claims in indexed for c in claims]
+    vectors = embedder.encode(source_texts + claim_texts)
+    start, claim_start = 0, len(source_texts)
+    out = []
+    for item_id, index, claims in indexed:
+        index.vectors = vectors[start : start + len(index.sentences)]
+        start += len(index.sentences)
+        rows = np.arange(len(index.sentences))
+        item_claims = [
+            Claim(text, vectors[claim_start + i], index, rows) for i, text in enumerate(claims)
+        ]
+        claim_start += len(claims)
+        out.append((item_id, item_claims))
+    return out
+
+
+def quote_not_verbatim(claim: str, index: SourceIndex, rows: np.ndarray) -> bool:
+    """Tell whether the claim quotes words that no chosen source says verbatim."""
+    quotes = [" ".join(words(q)) for q in _QUOTE.findall(claim)]
+    if not quotes:
+        return False
+    articles = dict.fromkeys(index.sentences[r].article_id for r in rows)
+    flat = " ".join(" ".join(words(index.texts[a])) for a in articles)
+    return any(q and q not in flat for q in quotes)
+
+
+def _blocks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    block: list[Item] = []
+    for item in items:
+        block.append(item)
+        if len(block) >= size:
+            yield block
             block = []
     if block:
-        yield from flush()
-
-
-def worst_signals(rows: list[dict[str, float]]) -> dict[str, float]:
-    """Each signal's least supportive value over a summary's sentences."""
-    return {name: (min if name.startswith("sim") else max)(r[name] for r in rows) for name in FEATURES}
-
-
-def _row(signals: ClaimSignals) -> np.ndarray:
-    return np.array([[signals.values[f] for f in FEATURES]])
-
-
-def _evidence(index: SourceIndex, signals: ClaimSignals) -> Evidence | None:
-    if not signals.evidence_rows:
-        return None
-    sentence = index.sentences[signals.evidence_rows[0]]
-    return Evidence(article_id=sentence.article_id, text=sentence.text, similarity=round(signals.best_similarity, 3))
+        yield block

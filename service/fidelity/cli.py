@@ -1,4 +1,4 @@
-"""`briefing fidelity score|calibrate`: parse, call the checker, write results."""
+"""`briefing fidelity score|calibrate|train`: parse, call the checker, write results."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from service.fidelity.checker import FidelityChecker
+from service.fidelity.train import TrainConfig as TrainDefaults
 from service.settings import Settings
 
 Report = Callable[[str], None]
@@ -18,18 +20,23 @@ Report = Callable[[str], None]
 
 def add_commands(commands: Any, handler: Callable[..., int]) -> None:
     """Register the fidelity sub-commands on the main parser."""
-    fidelity = commands.add_parser("fidelity", help="score or calibrate source fidelity")
+    fidelity = commands.add_parser("fidelity", help="score source fidelity; train and calibrate the judge")
     sub = fidelity.add_subparsers(dest="fidelity_command", required=True)
     score = sub.add_parser("score", help="score summaries against their sources (JSONL in, JSONL out)")
     score.add_argument("input", type=Path, help='JSONL: {"id", "sources": ["text", ...], "summary"} per line')
     score.add_argument("-o", "--output", type=Path, help="write JSONL here instead of stdout")
     score.set_defaults(handler=handler, fidelity=score_file)
-    calibrate = sub.add_parser("calibrate", help="fit on human labels, report held-out accuracy")
+    calibrate = sub.add_parser("calibrate", help="fit the judge's calibration on human labels, report held-out figures")
     calibrate.add_argument("--data", type=Path, help="folder with summedits_news.json and qags_cnndm.json")
     calibrate.add_argument("--limit", type=int, help="use only the first N examples of each part")
-    calibrate.add_argument("--save", action="store_true", help="store the fitted model and threshold")
+    calibrate.add_argument("--save", action="store_true", help="store the calibration and threshold")
     calibrate.set_defaults(handler=handler, fidelity=calibrate_data)
-
+    train = sub.add_parser("train", help="fine-tune the judge and export the ONNX models (needs the train extra)")
+    train.add_argument("--epochs", type=int, default=TrainDefaults().epochs)
+    train.add_argument("--seed", type=int, default=TrainDefaults().seed)
+    train.add_argument("--limit", type=int, help="train on at most N pairs (a quick smoke run)")
+    train.add_argument("--out", type=Path, help="write the models here instead of service/data/onnx")
+    train.set_defaults(handler=handler, fidelity=train_judge)
 
 def score_file(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
     """Stream-score a JSONL file; a malformed line is reported by number and the rest still scores."""
@@ -84,32 +91,52 @@ def _parse_line(line: str, lineno: int) -> tuple[Any, list[str], str]:
 
 
 def calibrate_data(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
-    """Fit the support model, print held-out metrics, and optionally store it."""
-    from service.embeddings import get_embedder
-    from service.fidelity.calibrate import DATA_DIR, calibrate, load_examples, signal_matrix
+    """Fit the judge's calibration, print held-out metrics, and optionally store it."""
+    from service.fidelity.calibrate import DATA_DIR, calibrate, held_out_contrast, judge_examples, load_examples
 
     examples = load_examples(args.data or DATA_DIR)
     if args.limit:
-        seen: dict[str, int] = {}
-        examples = [e for e in examples if seen.setdefault(e.part, 0) < args.limit and not _bump(seen, e.part)]
-    report(f"computing signals for {len(examples)} examples")
-    def progress(n: int) -> None:
-        if n % 100 == 0:
-            report(f"signals: {n}/{len(examples)}")
+        seen: Counter[str] = Counter()
+        examples = [e for e in examples if (seen.update([e.part]) or seen[e.part]) <= args.limit]
+    checker = FidelityChecker(settings.fidelity)
+    report(f"judging {len(examples)} examples")
 
-    signals = signal_matrix(examples, get_embedder(), block_size=settings.fidelity.block_size, progress=progress)
-    result = calibrate(examples, signals)
-    print(f"fitted on {result.model.fitted_on} (n={result.fitted.n}); threshold {result.model.threshold}")
-    print(f"{'part':24} {'n':>5} {'consistent':>10} {'balanced acc':>13} {'ROC AUC':>8}")
+    def progress(n: int) -> None:
+        if n % 100 < settings.fidelity.block_size:
+            report(f"judged {n}/{len(examples)}")
+
+    judged = judge_examples(examples, checker, progress)
+    contrast = held_out_contrast(examples)
+    report(f"judging {len(contrast)} contrast pairs from held-out documents")
+    result = calibrate(examples, judged, contrast, checker.judge)
+    c = result.calibration
+    print(f"fitted on {c.fitted_on} (n={result.fitted.n}); P = sigmoid({c.scale:.3f} * logit + {c.bias:.3f}); "
+          f"threshold {c.threshold}")
+    print(f"{'part':32} {'n':>5} {'consistent':>10} {'balanced acc':>13} {'ROC AUC':>8}")
     for m in [result.fitted, *result.held_out]:
         label = m.part + (" (fitted)" if m is result.fitted else "")
-        print(f"{label:24} {m.n:>5} {m.consistent:>10} {m.balanced_accuracy:>13.3f} {m.roc_auc:>8.3f}")
+        print(f"{label:32} {m.n:>5} {m.consistent:>10} {m.balanced_accuracy:>13.3f} {m.roc_auc:>8.3f}")
+    print(f"\ncontrast pairs from held-out documents, share judged right:\n{'kind':32} {'n':>5} {'accuracy':>9}")
+    for k in result.kinds:
+        print(f"{k.kind:32} {k.n:>5} {k.accuracy:>9.3f}")
+    print("\nablation, balanced accuracy on all held-out:\n" + "\n".join(
+        f"{name:48} {value:.3f}" for name, value in result.ablation.items()
+    ))
     if args.save:
-        result.model.save()
-        report("saved service/data/fidelity_model.json")
+        c.save()
+        report("saved service/data/judge.json")
     return 0
 
 
-def _bump(seen: dict[str, int], part: str) -> bool:
-    seen[part] += 1
-    return False
+def train_judge(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
+    """Fine-tune the judge, export both ONNX models and write the data card."""
+    try:
+        from service.fidelity.train import TrainConfig, train
+        from service.onnx_models import ONNX_DIR
+
+        config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
+        train(config, out=args.out or ONNX_DIR, report=report)
+    except ModuleNotFoundError as err:
+        error(f"fidelity train needs the training extra ({err.name} is missing): pip install -e '.[train]'")
+        return 1
+    return 0

@@ -88,7 +88,7 @@ async def _run(
     stories: list[Story] | None,
 ) -> Briefing:
     started = time.perf_counter()
-    embedder = load_in_background(settings.verify.embedding_model)
+    embedder = load_in_background()
     cleaned = _clean(articles, skipped, progress)
     index = SourceIndex.build(cleaned)
     # why: embedding the sources overlaps the LLM calls instead of adding to wall time.

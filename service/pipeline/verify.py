@@ -1,7 +1,7 @@
 """Check briefing sentences against the sources they cite; unsupported ones never ship.
 
 `SupportChecker` is the seam: the pipeline only needs `check(text, cited)`. `Verifier`
-scores meaning with the calibrated fidelity checker and adds hard rules: every number,
+judges meaning with the fidelity checker's trained judge and adds hard rules: every number,
 date and proper name must occur in the cited sentences closest to the claim, and no word
 a spinner substituted may be copied.
 """
@@ -13,8 +13,7 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from service.fidelity.checker import FidelityChecker
-from service.fidelity.signals import claim_signals
+from service.fidelity.checker import Claim, FidelityChecker
 from service.fidelity.sources import SourceIndex
 from service.models import Evidence
 from service.settings import VerifySettings
@@ -90,17 +89,16 @@ class Verifier:
         return self._assess(text, vector, article_ids)[0]
 
     def _assess(self, text: str, vector: np.ndarray, article_ids: list[str]) -> tuple[Support, float]:
-        signals = claim_signals(text, vector, self.index, self.index.rows_of(article_ids))
-        best = signals.best_similarity
+        claim = Claim(text, vector, self.index, self.index.rows_of(article_ids))
+        assessed = self.checker.assess([claim])[0]
+        retrieved, scored = assessed.retrieved, assessed.score
+        best = retrieved.best_similarity
         # why: specifics must occur where the meaning matches, not anywhere in the article.
-        close = [
-            r for r, sim in zip(signals.evidence_rows, signals.evidence_similarities, strict=True)
-            if sim >= best - _CLOSE_MARGIN
-        ]
+        nearest = zip(retrieved.rows, retrieved.similarities, strict=True)
+        close = [r for r, sim in nearest if sim >= best - _CLOSE_MARGIN]
         passage = " ".join(self.index.sentences[r].text for r in close)
         problems = lexical_problems(text, passage, None)
         problems += [f"garbled wording from a word-spun source ('{w}')" for w in self.index.spun_words(text)]
-        scored = self.checker.judge(text, signals, self.index)
         if not scored.supported:
             problems.append(f"support {scored.score:.2f} below {self.checker.threshold:.2f}")
         support = Support(
