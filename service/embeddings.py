@@ -31,8 +31,10 @@ def get_embedder() -> Embedder:
     """Load the embedding model once per process (thread-safe)."""
     with _lock:
         if not _loaded:
-            manifest = read_manifest()
-            _loaded.append(Embedder(OnnxModel(EMBEDDER, manifest.embedder_max_tokens)))
+            model = OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens)
+            # why: open the session here, so load_in_background really loads it off the hot path
+            model.session, model.tokenizer  # noqa: B018
+            _loaded.append(Embedder(model))
         return _loaded[0]
 
 

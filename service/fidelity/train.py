@@ -175,7 +175,7 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
     model.eval()
     if config.checkpoint:
         model.save_pretrained(str(config.checkpoint))
-    export_judge(model, out / JUDGE, config.max_tokens, report)
+    export_judge(model, out / JUDGE, report)
     write_reference(model, tokenizer, out / REFERENCE, examples)
     manifest = Manifest(
         files={name: sha256(out / name) for name in (EMBEDDER, JUDGE, TOKENIZER, REFERENCE)},
@@ -270,7 +270,7 @@ def export_embedder(base: Path, path: Path, report: Report) -> None:
     _export(model, path, "embedding", report)
 
 
-def export_judge(model: Any, path: Path, max_tokens: int, report: Report) -> None:
+def export_judge(model: Any, path: Path, report: Report) -> None:
     """Export the fine-tuned classifier (one logit) to ONNX, then quantise to int8."""
     import torch
 
