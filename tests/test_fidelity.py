@@ -17,6 +17,7 @@ from service.errors import ConfigError
 from service.fidelity.calibrate import balanced_accuracy, judge_examples, load_examples, roc_auc
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.judge import get_judge
+from service.fidelity.rules import flipped, problems
 from service.onnx_models import JUDGE, ONNX_DIR, REFERENCE, OnnxModel, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,9 +27,10 @@ SOURCE = (
     "Council members rejected a proposal to raise parking fees. "
     "“We kept our promise to families,” Mayor Ann Lee told reporters."
 )
-# One controlled edit each: the judge must pass every true claim and catch every false one.
-# why xfail: measured misses of the shipped judge (README); strict, so a better judge turns them red until removed.
-_MISSED = pytest.mark.xfail(strict=True, reason="the shipped judge misses one-word swaps of this kind (issue 11)")
+# One controlled edit each: the checker must pass every true claim and catch every false one.
+# why xfail: a measured miss of the shipped judge that no hard rule covers (README); strict, so a
+# better judge turns it red until removed.
+_MISSED = pytest.mark.xfail(strict=True, reason="the shipped judge misses added details (issue 11)")
 TRUE_CLAIMS = {
     "verbatim": "Council members rejected a proposal to raise parking fees.",
     "compressed": "The city council of Springfield approved a budget of 40 million dollars on Monday.",
@@ -36,16 +38,10 @@ TRUE_CLAIMS = {
 }
 FALSE_CLAIMS = {
     "negation": "Council members did not reject a proposal to raise parking fees.",
-    "antonym": pytest.param("Council members accepted a proposal to raise parking fees.", marks=_MISSED),
-    "number": pytest.param(
-        "The city council of Springfield approved a budget of 45 million dollars on Monday.", marks=_MISSED
-    ),
-    "date": pytest.param(
-        "The city council of Springfield approved a budget of 40 million dollars on Friday.", marks=_MISSED
-    ),
-    "entity": pytest.param(
-        "The city council of Shelbyville approved a budget of 40 million dollars on Monday.", marks=_MISSED
-    ),
+    "antonym": "Council members accepted a proposal to raise parking fees.",
+    "number": "The city council of Springfield approved a budget of 45 million dollars on Monday.",
+    "date": "The city council of Springfield approved a budget of 40 million dollars on Friday.",
+    "entity": "The city council of Shelbyville approved a budget of 40 million dollars on Monday.",
     "added detail": pytest.param(
         "Council members rejected a proposal to raise parking fees after a two-hour debate.", marks=_MISSED
     ),
@@ -74,11 +70,43 @@ def test_one_controlled_edit_is_caught(checker: FidelityChecker, claim: str) -> 
     assert not supported, (claim, score)
 
 
-@_MISSED
 def test_who_did_what_swapped_is_caught(checker: FidelityChecker) -> None:
     source = "Germany beat France 2-1 in Paris on Saturday, with goals from Musiala and Wirtz."
     assert _score(checker, "Germany beat France 2-1 in Paris on Saturday.", source)[0]
-    assert not _score(checker, "France beat Germany 2-1 in Paris on Saturday.", source)[0]
+    swapped = checker.score([source], "France beat Germany 2-1 in Paris on Saturday.").sentences[0]
+    assert not swapped.supported and [p.rule for p in swapped.problems] == ["flip"]
+
+
+PASSAGE = [
+    "Russian forces launched 30 missiles at Kyiv on Monday, Ukrainian officials said.",
+    "President Joe Biden did not comment on the strike.",
+    "Kyiv's mayor Vitali Klitschko said two people were injured.",
+]
+FLIPS = {
+    "who did what": "Ukrainian forces launched 30 missiles at Kyiv on Monday, Russian officials said.",
+    "negation added": "Russian forces did not launch 30 missiles at Kyiv on Monday, Ukrainian officials said.",
+    "negation removed": "President Joe Biden commented on the strike.",
+    "opposite": "Kyiv's mayor Vitali Klitschko said two people were killed.",
+    "number from the story": "Russian forces launched 2 missiles at Kyiv on Monday, Ukrainian officials said.",
+    "name from the story": "Kyiv's mayor Joe Biden said two people were injured.",
+}
+KEEPS = {
+    "compressed": "Russian forces launched 30 missiles at Kyiv on Monday.",
+    "reworded": "Russian forces fired 30 missiles at Kyiv on Monday, according to Ukrainian officials.",
+    "passive": "Kyiv was hit by 30 missiles launched by Russian forces on Monday.",
+    "title for first name": "President Biden did not comment on the strike.",
+    "pronoun": "He said two people were injured.",
+}
+
+
+@pytest.mark.parametrize("claim", FLIPS.values(), ids=FLIPS.keys())
+def test_a_flipped_copy_of_a_source_sentence_breaks_the_flip_rule(claim: str) -> None:
+    assert flipped(claim, PASSAGE), claim
+
+
+@pytest.mark.parametrize("claim", KEEPS.values(), ids=KEEPS.keys())
+def test_faithful_rewordings_break_no_hard_rule(claim: str) -> None:
+    assert problems(claim, PASSAGE, " ".join(PASSAGE)) == [], claim
 
 
 @pytest.mark.xfail(strict=True, reason="scores of the shipped judge bunch near the threshold (issue 11)")

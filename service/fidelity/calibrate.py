@@ -16,9 +16,11 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from service.fidelity.checker import FidelityChecker, Item, embed_block
+from service.fidelity.checker import RULE_BROKEN, FidelityChecker, Item, embed_block
 from service.fidelity.contrast import NEGATIVE_KINDS, POSITIVE_KINDS, Pair, pairs_from_documents
 from service.fidelity.judge import Judge, JudgeCalibration
+from service.fidelity.rules import Rule, problems
+from service.text import sentences
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "evals" / "data" / "faithfulness"
 # why: fit on both domains (SummEdits' larger split and half of QAGS), so neither held-out
@@ -38,11 +40,11 @@ class Example(BaseModel):
 
 
 class Judged(BaseModel):
-    """An example as the checker sees it: its weakest sentence's logit, and the rules' verdicts."""
+    """An example as the checker sees it: its weakest sentence's logit, and the hard rules any of
+    its sentences breaks."""
 
     logit: float
-    misquoted: bool
-    lexical_problem: bool
+    broken: set[Rule] = set()
 
 
 class PartMetrics(BaseModel):
@@ -56,10 +58,12 @@ class PartMetrics(BaseModel):
 
 
 class KindMetrics(BaseModel):
-    """Share of synthetic pairs of one kind judged right (supported for positives, not for negatives)."""
+    """Share of synthetic pairs of one kind judged right (supported for positives, not for negatives),
+    by the judge alone and with the hard rules."""
 
     kind: str
     n: int
+    judge_alone: float
     accuracy: float
 
 
@@ -108,8 +112,6 @@ def judge_examples(
     examples: list[Example], checker: FidelityChecker, progress: Callable[[int], None] = lambda n: None
 ) -> list[Judged]:
     """Judge every example with the uncalibrated judge; a summary is its weakest sentence."""
-    from service.pipeline.verify import lexical_problems
-
     raw = raw_checker(checker)
     out: list[Judged] = []
     size = checker.settings.block_size
@@ -117,14 +119,9 @@ def judge_examples(
         block: list[Item] = [(e.id, e.sources, e.summary) for e in examples[start : start + size]]
         for _, claims in embed_block(block, raw.embedder):
             assessed = raw.assess(claims)
-            lexical = False
-            for claim, a in zip(claims, assessed, strict=True):
-                passage = " ".join(claim.index.sentences[r].text for r in a.retrieved.rows[:3])
-                lexical = lexical or bool(lexical_problems(claim.text, passage, None))
             weakest = min(a.judged for a in assessed)
-            out.append(Judged(
-                logit=_logit(weakest), misquoted=any(a.score.misquoted for a in assessed), lexical_problem=lexical
-            ))
+            broken = {p.rule for a in assessed for p in a.score.problems}
+            out.append(Judged(logit=_logit(weakest), broken=broken))
         progress(len(out))
     return out
 
@@ -142,8 +139,13 @@ def calibrate(
         raise ValueError(f"no examples in parts {fit_parts} (parts: {sorted(set(parts))})")
     scale, bias = platt(logits[on_fit], labels[on_fit])
     calibration = JudgeCalibration(scale=scale, bias=bias, fitted_on=" + ".join(fit_parts))
-    misquoted = np.array([j.misquoted for j in judged])
-    scores = np.where(misquoted, np.minimum(calibration.probability(logits), 0.05), calibration.probability(logits))
+    alone = calibration.probability(logits)
+
+    def with_rules(*rules: Rule) -> np.ndarray:
+        broken = np.array([bool(j.broken & set(rules)) for j in judged])
+        return np.where(broken, np.minimum(alone, RULE_BROKEN), alone)
+
+    scores = with_rules("quote", "flip")
     calibration.threshold = best_threshold(scores[on_fit], labels[on_fit])
 
     def metrics(name: str, mask: np.ndarray, s: np.ndarray = scores) -> PartMetrics:
@@ -157,13 +159,10 @@ def calibrate(
     if len(held) > 1:
         held.append(metrics("all held-out", ~on_fit))
     calibration.metrics = {m.part: {"balanced_accuracy": m.balanced_accuracy, "roc_auc": m.roc_auc} for m in held}
-    lexical = np.array([j.lexical_problem for j in judged])
-    alone = calibration.probability(logits)
     ablation = {
         "judge alone": metrics("", ~on_fit, alone).balanced_accuracy,
-        "judge + verbatim-quote rule (kept)": metrics("", ~on_fit).balanced_accuracy,
-        "judge + quote rule + names/numbers/dates rule": metrics("", ~on_fit, np.where(lexical, 0.0, scores))
-        .balanced_accuracy,
+        "judge + quote rule": metrics("", ~on_fit, with_rules("quote")).balanced_accuracy,
+        "judge + quote and flip rules (shipped)": metrics("", ~on_fit).balanced_accuracy,
     }
     return Calibration(
         calibration=calibration, fitted=metrics(calibration.fitted_on, on_fit), held_out=held,
@@ -177,16 +176,22 @@ def held_out_contrast(examples: list[Example]) -> list[Pair]:
 
 
 def kind_metrics(pairs: list[Pair], judge: Judge, calibration: JudgeCalibration) -> list[KindMetrics]:
-    """Accuracy of the calibrated judge on each kind of contrast pair, read against its own evidence."""
+    """Accuracy of the calibrated judge and the hard rules on each kind of contrast pair, read
+    against its own evidence."""
     if not pairs:
         return []
-    scores = calibration.probability(judge.logits([(p.evidence, p.claim) for p in pairs]))
+    alone = calibration.probability(judge.logits([(p.evidence, p.claim) for p in pairs]))
+    broken = np.array([bool(problems(p.claim, sentences(p.evidence), p.evidence)) for p in pairs])
+    scores = np.where(broken, np.minimum(alone, RULE_BROKEN), alone)
+    supported = np.array([p.supported for p in pairs])
     out = []
     for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS):
         mask = np.array([p.kind == kind for p in pairs])
         if mask.any():
-            right = (scores[mask] >= calibration.threshold) == np.array([p.supported for p in pairs])[mask]
-            out.append(KindMetrics(kind=kind, n=int(mask.sum()), accuracy=round(float(right.mean()), 4)))
+            def right(s: np.ndarray, mask: np.ndarray = mask) -> float:
+                return round(float(((s[mask] >= calibration.threshold) == supported[mask]).mean()), 4)
+
+            out.append(KindMetrics(kind=kind, n=int(mask.sum()), judge_alone=right(alone), accuracy=right(scores)))
     return out
 
 

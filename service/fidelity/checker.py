@@ -12,7 +12,6 @@ pipeline's verify step, the evals and the tests all use this one checker.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,26 +20,30 @@ from pydantic import BaseModel
 
 from service.embeddings import Embedder, get_embedder
 from service.fidelity.judge import Judge, get_judge
+from service.fidelity.rules import Problem, problems
 from service.fidelity.sources import SourceIndex
 from service.fidelity.windows import Retrieved, Window, retrieve, windows
 from service.models import Evidence
 from service.settings import FidelitySettings
-from service.text import sentences, words
+from service.text import sentences
 
 Sources = Sequence[str] | Mapping[str, str]
 Item = tuple[str | int | None, Sources, str]
-_MISQUOTED = 0.05
-_QUOTE = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
+# The score of a claim that breaks a hard rule, whatever the judge says.
+RULE_BROKEN = 0.05
+# Retrieved sentences this close to the best one count as the passage the rules read.
+_CLOSE_MARGIN = 0.15
 
 
 class SentenceScore(BaseModel):
-    """One summary sentence: its support score, verdict and the evidence window that decided it."""
+    """One summary sentence: its support score, verdict, the evidence window that decided it, and
+    the hard rules it breaks (`rules.py`)."""
 
     text: str
     score: float
     supported: bool
     evidence: Evidence | None = None
-    misquoted: bool = False
+    problems: list[Problem] = []
 
 
 class FidelityResult(BaseModel):
@@ -64,7 +67,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class Assessment:
-    """A judged claim: its score, the judge's own probability (before the quote rule), the window
+    """A judged claim: its score, the judge's own probability (before the hard rules), the window
     that decided it, and its closest source rows."""
 
     score: SentenceScore
@@ -122,16 +125,15 @@ class FidelityChecker:
         return out
 
     def _verdict(self, claim: Claim, retrieved: Retrieved, window: Window | None, judged: float) -> Assessment:
-        misquoted = quote_not_verbatim(claim.text, claim.index, claim.rows)
-        # why: a quote must be verbatim, whatever else holds
-        probability = min(judged, _MISQUOTED) if misquoted else judged
+        broken = problems(claim.text, close_passage(claim.index, retrieved), _quotable(claim.index, claim.rows))
+        probability = min(judged, RULE_BROKEN) if broken else judged
         evidence = None
         if window is not None:
             article = claim.index.sentences[window.centre].article_id
             evidence = Evidence(article_id=article, text=window.text, similarity=round(window.similarity, 3))
         score = SentenceScore(
             text=claim.text, score=round(probability, 4), supported=probability >= self.threshold,
-            evidence=evidence, misquoted=misquoted,
+            evidence=evidence, problems=broken,
         )
         return Assessment(score, judged, retrieved, window)
 
@@ -165,14 +167,20 @@ def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int |
     return out
 
 
-def quote_not_verbatim(claim: str, index: SourceIndex, rows: np.ndarray) -> bool:
-    """Tell whether the claim quotes words that no chosen source says verbatim."""
-    quotes = [" ".join(words(q)) for q in _QUOTE.findall(claim)]
-    if not quotes:
-        return False
+def close_passage(index: SourceIndex, retrieved: Retrieved) -> list[str]:
+    """The retrieved sentences nearly as close to the claim as the best one: where its specifics
+    must occur (not anywhere in the article)."""
+    best = retrieved.best_similarity
+    return [
+        index.sentences[row].text
+        for row, similarity in zip(retrieved.rows, retrieved.similarities, strict=True)
+        if similarity >= best - _CLOSE_MARGIN
+    ]
+
+
+def _quotable(index: SourceIndex, rows: np.ndarray) -> str:
     articles = dict.fromkeys(index.sentences[r].article_id for r in rows)
-    flat = " ".join(" ".join(words(index.texts[a])) for a in articles)
-    return any(q and q not in flat for q in quotes)
+    return " ".join(index.texts[a] for a in articles)
 
 
 def _blocks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

@@ -116,9 +116,10 @@ def calibrate_data(args: argparse.Namespace, settings: Settings, report: Report,
     for m in [result.fitted, *result.held_out]:
         label = m.part + (" (fitted)" if m is result.fitted else "")
         print(f"{label:32} {m.n:>5} {m.consistent:>10} {m.balanced_accuracy:>13.3f} {m.roc_auc:>8.3f}")
-    print(f"\ncontrast pairs from held-out documents, share judged right:\n{'kind':32} {'n':>5} {'accuracy':>9}")
+    print("\ncontrast pairs from held-out documents, share judged right:\n"
+          f"{'kind':32} {'n':>5} {'judge alone':>12} {'with rules':>11}")
     for k in result.kinds:
-        print(f"{k.kind:32} {k.n:>5} {k.accuracy:>9.3f}")
+        print(f"{k.kind:32} {k.n:>5} {k.judge_alone:>12.3f} {k.accuracy:>11.3f}")
     print("\nablation, balanced accuracy on all held-out:\n" + "\n".join(
         f"{name:48} {value:.3f}" for name, value in result.ablation.items()
     ))

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from service.fidelity.rules import OPPOSITES
 from service.text import content_words, proper_names, sentences
 
 PositiveKind = Literal["verbatim", "compressed", "fused", "cross_sentence"]
@@ -40,39 +41,6 @@ class Pair(BaseModel):
     kind: Kind
     document: int = -1
 
-
-# Pairs of opposites, each in the forms news text uses; either side replaces the other.
-_OPPOSITES = """
-increase decrease|increased decreased|increases decreases|increasing decreasing|rise fall|rose fell
-rising falling|rises falls|gain loss|gains losses|won lost|win lose|wins loses|winning losing|winner loser
-victory defeat|accept reject|accepted rejected|approve reject|approved rejected|allow ban|allowed banned
-permit prohibit|permitted prohibited|support oppose|supported opposed|supports opposes|before after
-more less|more fewer|higher lower|larger smaller|bigger smaller|largest smallest|most least
-positive negative|open close|opened closed|start end|started ended|begin end|began ended|first last
-early late|earlier later|buy sell|bought sold|buying selling|import export|imports exports|north south
-east west|include exclude|included excluded|guilty innocent|legal illegal|majority minority
-maximum minimum|strengthen weaken|strengthened weakened|rich poor|young old|arrived departed|enter leave
-agree disagree|agreed disagreed|confirm deny|confirmed denied|confirms denies|true false|success failure
-succeed fail|succeeded failed|peace war|love hate|male female|men women|man woman|husband wife|son daughter
-father mother|boy girl|inside outside|above below|up down|hot cold|dead alive|killed injured
-arrested released|convicted acquitted|public private|domestic foreign|best worst|better worse
-always never|same different|full empty|easy difficult|cheap expensive|safe dangerous|strong weak
-fast slow|long short|high low|new old|light heavy|join leave|joined left|hire fire|hired fired
-raise lower|raised lowered|add remove|added removed|expand shrink|expanded shrank|profit loss
-surplus deficit|provided refused|provide refuse|already never|agreed refused|praised criticised
-praised criticized|praise criticise|welcomed condemned|welcome condemn|passed failed|lifted imposed
-lift impose|rejected endorsed|attack defend|attacked defended|allies enemies|ally enemy|ahead behind
-cut raised|cuts raises|lowest highest|worst best|least most|lower higher|smaller larger|younger older
-oldest youngest|cheaper costlier|cheapest costliest|survived died|survive die|found lost|find lose
-remain leave|remained left|stay leave|stayed left|continue stop|continued stopped|resumed halted
-boosted hurt|boost hurt|easier harder|ease tighten|eased tightened|increase reduce|increased reduced
-"""
-_ANTONYM: dict[str, list[str]] = {}
-for _pair in _OPPOSITES.replace("\n", "|").split("|"):
-    if _pair.strip():
-        _a, _b = _pair.split()
-        _ANTONYM.setdefault(_a, []).append(_b)
-        _ANTONYM.setdefault(_b, []).append(_a)
 
 _AUX = re.compile(r"\b(is|are|was|were|has|have|had|will|would|can|could|should|must|may|might|does|do|did)\b")
 _NEGATED = re.compile(r"\b(?:not|never)\s+|n[’']t\b|\bno longer\s+", re.IGNORECASE)
@@ -263,11 +231,11 @@ def toggle_negation(s: str, rng: random.Random) -> str | None:
 
 def _antonym(c: _Context) -> tuple[str, str] | None:
     tokens = list(re.finditer(r"[A-Za-z]+", c.sentence))
-    usable = [t for t in tokens if t.group(0).lower() in _ANTONYM]
+    usable = [t for t in tokens if t.group(0).lower() in OPPOSITES]
     if not usable:
         return None
     t = c.rng.choice(usable)
-    word = c.rng.choice(_ANTONYM[t.group(0).lower()])
+    word = c.rng.choice(OPPOSITES[t.group(0).lower()])
     if t.group(0)[0].isupper():
         word = word.capitalize()
     return c.window(c.i), c.sentence[:t.start()] + word + c.sentence[t.end():]

@@ -6,9 +6,9 @@ import re
 
 from langchain_core.language_models import BaseChatModel
 
+from service.fidelity.rules import missing_specifics
 from service.models import Chunk, Fact, Provenance, Rejected
 from service.pipeline.calls import CallStats, complete
-from service.pipeline.verify import lexical_problems
 from service.prompts import Prompt
 from service.settings import Settings
 from service.text import content_words, refers_to_document, sentences
@@ -81,7 +81,7 @@ def ground_facts(
     rejected: list[Rejected] = []
     passage = " ".join(p.text for p in chunk.paragraphs)
     for fact in facts:
-        problems = lexical_problems(fact.text, passage, settings.verify.min_content_overlap)
+        problems = missing_specifics(fact.text, passage, settings.verify.min_content_overlap)
         if problems:
             rejected.append(Rejected(text=fact.text, reason="; ".join(problems), stage="map"))
         else:

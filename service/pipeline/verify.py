@@ -1,9 +1,10 @@
 """Check briefing sentences against the sources they cite; unsupported ones never ship.
 
 `SupportChecker` is the seam: the pipeline only needs `check(text, cited)`. `Verifier`
-judges meaning with the fidelity checker's trained judge and adds hard rules: every number,
-date and proper name must occur in the cited sentences closest to the claim, and no word
-a spinner substituted may be copied.
+asks the fidelity checker (its trained judge and hard rules: verbatim quotes, no flipped
+copy of a source sentence) and adds two rules of its own: every number, date and proper
+name must occur in the cited sentences closest to the claim, and no word a spinner
+substituted may be copied.
 """
 
 from __future__ import annotations
@@ -13,13 +14,11 @@ from typing import Protocol
 import numpy as np
 from pydantic import BaseModel
 
-from service.fidelity.checker import Claim, FidelityChecker
+from service.fidelity.checker import Claim, FidelityChecker, close_passage
+from service.fidelity.rules import missing_specifics
 from service.fidelity.sources import SourceIndex
 from service.models import Evidence
 from service.settings import VerifySettings
-from service.text import content_words, dates, name_occurs, numbers, proper_names
-
-_CLOSE_MARGIN = 0.15
 
 
 class Support(BaseModel):
@@ -38,25 +37,6 @@ class SupportChecker(Protocol):
     def check(self, text: str, cited: list[str]) -> Support:
         """Check text against the cited article ids (all articles when none are cited)."""
         ...
-
-
-def lexical_problems(text: str, passage: str, min_overlap: float | None) -> list[str]:
-    """List what in text is absent from a source passage: numbers, dates, names (and content words
-    when min_overlap is given)."""
-    haystack = passage.lower().replace("’", "'")
-    problems = [f"number {n} not in the cited passage" for n in sorted(numbers(text) - numbers(passage))]
-    problems += [f"date '{d}' not in the cited passage" for d in sorted(dates(text) - dates(passage))]
-    problems += [
-        f"name '{name}' not in the cited passage"
-        for name in sorted(proper_names(text))
-        if not name_occurs(name, haystack)
-    ]
-    words = content_words(text)
-    if words and min_overlap is not None:
-        overlap = len(words & content_words(passage)) / len(words)
-        if overlap < min_overlap:
-            problems.append(f"only {overlap:.0%} of its words occur in the cited passage")
-    return problems
 
 
 class Verifier:
@@ -91,15 +71,12 @@ class Verifier:
     def _assess(self, text: str, vector: np.ndarray, article_ids: list[str]) -> tuple[Support, float]:
         claim = Claim(text, vector, self.index, self.index.rows_of(article_ids))
         assessed = self.checker.assess([claim])[0]
-        retrieved, scored = assessed.retrieved, assessed.score
-        best = retrieved.best_similarity
+        scored = assessed.score
+        problems = [p.detail for p in scored.problems]
         # why: specifics must occur where the meaning matches, not anywhere in the article.
-        nearest = zip(retrieved.rows, retrieved.similarities, strict=True)
-        close = [r for r, sim in nearest if sim >= best - _CLOSE_MARGIN]
-        passage = " ".join(self.index.sentences[r].text for r in close)
-        problems = lexical_problems(text, passage, None)
+        problems += missing_specifics(text, " ".join(close_passage(self.index, assessed.retrieved)), None)
         problems += [f"garbled wording from a word-spun source ('{w}')" for w in self.index.spun_words(text)]
-        if not scored.supported:
+        if not scored.supported and not scored.problems:
             problems.append(f"support {scored.score:.2f} below {self.checker.threshold:.2f}")
         support = Support(
             supported=not problems,
@@ -108,7 +85,7 @@ class Verifier:
             evidence=scored.evidence,
             reason="; ".join(problems),
         )
-        return support, best
+        return support, assessed.retrieved.best_similarity
 
     def _attribute(self, text: str, vector: np.ndarray) -> Support:
         ranked = sorted(
