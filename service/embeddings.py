@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from concurrent.futures import Future
 
 import numpy as np
@@ -10,6 +11,9 @@ import numpy as np
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
 
 DIMENSIONS = 384
+# Vectors kept for texts seen recently (1.5 KiB each): a document scored against several
+# summaries, or sources shared by several stories, are embedded once.
+CACHED_TEXTS = 20_000
 _lock = threading.Lock()
 _loaded: list[Embedder] = []
 
@@ -17,14 +21,32 @@ _loaded: list[Embedder] = []
 class Embedder:
     """Encode sentences into unit vectors; cosine similarity is then a dot product."""
 
-    def __init__(self, model: OnnxModel) -> None:
+    def __init__(self, model: OnnxModel, cached: int = CACHED_TEXTS) -> None:
         self._model = model
+        self._cached = cached
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.encoded = 0  # texts run through the model, for tests and benchmarks
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """Return one L2-normalised row per text (the model pools and normalises)."""
+        """Return one L2-normalised row per text (the model pools and normalises); a text seen
+        recently is not run through the model again."""
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return np.asarray(self._model.run(texts, batch_size=64), dtype=np.float32)
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = np.asarray(self._model.run(missing), dtype=np.float32) if missing else np.zeros((0, DIMENSIONS))
+        with self._lock:
+            self.encoded += len(missing)
+            known = dict(zip(missing, fresh, strict=True))
+            for text in texts:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
+                    known.setdefault(text, self._vectors[text])
+            self._vectors.update((t, v) for t, v in known.items() if t in missing)
+            while len(self._vectors) > self._cached:
+                self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
 
 
 def get_embedder() -> Embedder:

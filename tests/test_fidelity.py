@@ -158,6 +158,29 @@ def test_summary_verdict_is_its_weakest_sentence(checker: FidelityChecker) -> No
     assert result.sentences[0].evidence is not None and "approved a budget" in result.sentences[0].evidence.text
 
 
+def test_a_score_does_not_depend_on_what_else_is_scored(checker: FidelityChecker) -> None:
+    """int8 models scale activations per input tensor: batched, a claim's score would move with its batch mates."""
+    claim = TRUE_CLAIMS["compressed"]
+    alone = checker.score([SOURCE], claim).score
+    long_source = " ".join(f"Officials met for the {n}th time on the harbour bridge repairs." for n in range(40))
+    crowded = list(checker.score_many([("other", [long_source], "The repairs took years."), (1, [SOURCE], claim)]))
+    assert crowded[1].score == alone
+
+
+def test_the_embedder_runs_each_text_once_however_often_it_is_asked() -> None:
+    from service.embeddings import get_embedder
+
+    embedder = get_embedder()
+    bridge = "A sentence about the harbour bridge."
+    texts = [bridge, "Another about parking fees.", bridge]
+    before = embedder.encoded
+    first = embedder.encode(texts)
+    assert embedder.encoded - before <= 2
+    again = embedder.encode(list(reversed(texts)))
+    assert embedder.encoded - before <= 2
+    assert np.array_equal(first[0], first[2]) and np.array_equal(again[0], first[2])
+
+
 def test_the_onnx_judge_computes_what_the_trained_model_computed() -> None:
     """reference.json holds the torch model's logits at training time for fixed pairs."""
     reference = json.loads((ONNX_DIR / REFERENCE).read_text(encoding="utf-8"))

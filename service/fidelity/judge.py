@@ -59,7 +59,7 @@ class Judge:
         """Return the raw logit of each (evidence, claim) pair."""
         if not pairs:
             return np.zeros(0, dtype=np.float32)
-        return np.asarray(self.model.run(pairs, batch_size=32), dtype=np.float32).reshape(len(pairs))
+        return np.asarray(self.model.run(pairs), dtype=np.float32).reshape(len(pairs))
 
     def probability(self, pairs: list[tuple[str, str]]) -> np.ndarray:
         """Return P(supported) for each (evidence, claim) pair."""
