@@ -5,15 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 from functools import lru_cache
-from pathlib import Path
 
 import tiktoken
 
 from service.errors import ConfigError
 from service.models import Chunk, CleanArticle, Paragraph
+from service.resources import DATA_DIR
 from service.settings import ChunkSettings
 
-_DATA = Path(__file__).parent / "data"
 # why: tiktoken downloads encodings on first use, which fails offline; ship and verify them.
 _ENCODINGS = {
     "cl100k_base": {
@@ -36,7 +35,7 @@ def get_encoding(name: str = "cl100k_base") -> tiktoken.Encoding:
     spec = _ENCODINGS.get(name)
     if spec is None:
         raise ConfigError(f"chunk.encoding: unknown encoding '{name}' (shipped: {', '.join(_ENCODINGS)})")
-    path = _DATA / f"{name}.tiktoken"
+    path = DATA_DIR / f"{name}.tiktoken"
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != spec["sha256"]:
         raise ConfigError(f"{path}: checksum mismatch, the shipped encoding file is corrupt")

@@ -17,8 +17,9 @@ import numpy as np
 from pydantic import BaseModel
 
 from service.errors import ConfigError
+from service.resources import DATA_DIR
 
-ONNX_DIR = Path(__file__).resolve().parent / "data" / "onnx"
+ONNX_DIR = DATA_DIR / "onnx"
 MANIFEST = "manifest.json"
 TOKENIZER = "tokenizer.json"
 EMBEDDER = "embedder.onnx"

@@ -1,4 +1,5 @@
-"""Load and validate the versioned prompt files under prompts/<stage>/<version>.yaml."""
+"""Load and validate the versioned prompt files under prompts/<stage>/<version>.yaml (shipped in
+the wheel as the `prompts` package)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from service.errors import PromptError
+from service.resources import PROMPTS_DIR
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 STAGES = ("map", "collapse", "reduce", "title")
 
 

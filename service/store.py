@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
@@ -12,8 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
 from service.models import Article
+from service.resources import MIGRATIONS_DIR
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = MIGRATIONS_DIR
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PARTIAL = "partial"  # a digest some of whose stories have no briefing
 

@@ -16,8 +16,9 @@ from pydantic import BaseModel
 
 from service.errors import ConfigError
 from service.onnx_models import JUDGE, OnnxModel, read_manifest
+from service.resources import DATA_DIR
 
-CALIBRATION_FILE = Path(__file__).resolve().parent.parent / "data" / "judge.json"
+CALIBRATION_FILE = DATA_DIR / "judge.json"
 _lock = threading.Lock()
 _loaded: list[Judge] = []
 

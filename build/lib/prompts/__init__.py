@@ -1,0 +1,2 @@
+"""The versioned prompt files, `<stage>/<version>.yaml`: data shipped with the program (see
+service/prompts.py)."""

@@ -1,0 +1,46 @@
+"""/v1/articles: store articles for digests (de-duplicated by content) and list them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from service.api import deps
+from service.api.limits import check_articles
+from service.api.schemas import ArticlesIn, Page, StoredArticles
+from service.models import Article
+from service.settings import Settings
+from service.store import Store
+
+router = APIRouter(prefix="/v1/articles", tags=["articles"])
+
+
+@router.post("", status_code=201, response_model=StoredArticles, dependencies=[Depends(deps.require_key)])
+def add_articles(
+    body: ArticlesIn,
+    store: Annotated[Store, Depends(deps.store)],
+    settings: Annotated[Settings, Depends(deps.settings)],
+) -> StoredArticles:
+    """Store one or many articles; an article already stored (same text) is not stored twice."""
+    check_articles(body.articles, settings.api)
+    articles = [
+        Article(id=Article.make_id(a.text), origin="api", **a.model_dump(exclude_none=True)) for a in body.articles
+    ]
+    added, existing = store.add_articles(articles)
+    return StoredArticles(added=added, existing=existing)
+
+
+@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+def list_articles(
+    store: Annotated[Store, Depends(deps.store)],
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
+    since: Annotated[datetime | None, Query(description="published at or after")] = None,
+    until: Annotated[datetime | None, Query(description="published before")] = None,
+    source: str | None = None,
+) -> Page:
+    """List stored articles, filtered by publication date and source."""
+    articles, total = store.list_articles(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
+    items = [a.model_dump(mode="json", exclude={"origin"}) for a in articles]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -1,0 +1,120 @@
+"""/v1/briefings: create (at once or queued), read, list, retry."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+from langchain_core.language_models import BaseChatModel
+
+from service.api import deps
+from service.api.cache import DoneCache
+from service.api.errors import ApiError
+from service.api.limits import check_articles, check_options
+from service.api.schemas import BriefingOut, BriefingRequest, Page
+from service.errors import BackendUnavailable, BriefingError
+from service.jobs import brief_request
+from service.models import Briefing
+from service.render import to_markdown
+from service.settings import Settings
+from service.store import DONE, QUEUED, RUNNING, BriefingRow, Store
+
+router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
+Format = Annotated[Literal["json", "md"] | None, Query(description="md returns Markdown")]
+
+
+@router.post("", status_code=201, response_model=BriefingOut, dependencies=[Depends(deps.require_key)],
+             responses={202: {"model": BriefingOut}, 503: {"description": "LLM backend down (Retry-After)"}})
+async def create_briefing(
+    body: BriefingRequest,
+    request: Request,
+    response: Response,
+    settings: Annotated[Settings, Depends(deps.settings)],
+    store: Annotated[Store, Depends(deps.store)],
+    model: Annotated[BaseChatModel, Depends(deps.chat_model)],
+) -> BriefingOut:
+    """Brief small requests at once (201); queue larger ones (202 with Location)."""
+    check_articles(body.articles, settings.api)
+    check_options(body.options)
+    job = body.model_dump(mode="json")
+    if sum(len(a.text) for a in body.articles) > settings.api.sync_max_chars:
+        row = await run_in_threadpool(store.create_briefing, job, QUEUED)
+        response.status_code = 202
+        response.headers["Location"] = f"/v1/briefings/{row.id}"
+        return BriefingOut(id=row.id, status="queued", location=response.headers["Location"],
+                           created_at=row.created_at)
+    row = await run_in_threadpool(store.create_briefing, job, RUNNING)
+    try:
+        briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
+    except BriefingError as err:
+        await run_in_threadpool(store.finish, row.id, error=str(err))
+        if isinstance(err, BackendUnavailable):
+            raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
+                           headers={"Retry-After": str(settings.api.retry_after_s)}) from None
+        raise ApiError(422, "cannot_brief", str(err)) from None
+    data = briefing.model_dump(mode="json")
+    await run_in_threadpool(store.finish, row.id, briefing=data)
+    request.app.state.metrics.count_briefing(briefing)
+    if body.options.format == "md":
+        headers = {"Location": f"/v1/briefings/{row.id}"}
+        return PlainTextResponse(to_markdown(briefing), 201, headers=headers, media_type="text/markdown")  # type: ignore[return-value]
+    return BriefingOut(id=row.id, status="done", briefing=data, created_at=row.created_at)
+
+
+@router.get("/{briefing_id}", response_model=BriefingOut, dependencies=[Depends(deps.require_read)],
+            responses={200: {"content": {"text/markdown": {}}}})
+async def get_briefing(
+    briefing_id: str, request: Request, store: Annotated[Store, Depends(deps.store)], format: Format = None
+) -> Response:
+    """Return a briefing's state; the briefing when done (as Markdown with ?format=md)."""
+    cache: DoneCache = request.app.state.done_cache
+    if format != "md" and (body := cache.get(briefing_id)) is not None:
+        return Response(body, media_type="application/json")
+    row = await run_in_threadpool(_row, store, briefing_id)
+    if format == "md" and row.status == DONE and row.briefing:
+        return PlainTextResponse(to_markdown(Briefing.model_validate(row.briefing)), media_type="text/markdown")
+    # why: the stored briefing was validated when written; re-validating 10+ KB per read costs most of a read.
+    body = json.dumps({
+        "id": row.id, "status": row.status, "briefing": row.briefing, "error": row.error,
+        "location": None, "created_at": row.created_at.isoformat() if row.created_at else None,
+    }, ensure_ascii=False).encode()
+    if row.status == DONE:  # a done briefing never changes (only failed ones are retried)
+        cache.put(briefing_id, body)
+    return Response(body, media_type="application/json")
+
+
+@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+def list_briefings(
+    store: Annotated[Store, Depends(deps.store)],
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
+) -> Page:
+    """List briefings, newest first, without their bodies."""
+    rows, total = store.list_briefings(offset=page.offset, limit=page.limit)
+    items = [_out(r).model_dump(mode="json", exclude={"briefing"}) for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
+
+
+@router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingOut,
+             dependencies=[Depends(deps.require_key)])
+def retry_briefing(briefing_id: str, response: Response, store: Annotated[Store, Depends(deps.store)]) -> BriefingOut:
+    """Queue a failed briefing again."""
+    row = _row(store, briefing_id)
+    if not store.retry(briefing_id):
+        raise ApiError(409, "not_failed", f"briefing {briefing_id} is {row.status}; only failed ones are retried")
+    response.headers["Location"] = f"/v1/briefings/{briefing_id}"
+    return BriefingOut(id=briefing_id, status="queued", location=response.headers["Location"])
+
+
+def _row(store: Store, briefing_id: str) -> BriefingRow:
+    row = store.get_briefing(briefing_id)
+    if row is None:
+        raise ApiError(404, "not_found", f"no briefing {briefing_id}")
+    return row
+
+
+def _out(row: BriefingRow) -> BriefingOut:
+    return BriefingOut(id=row.id, status=row.status, briefing=row.briefing, error=row.error,  # type: ignore[arg-type]
+                       created_at=row.created_at)

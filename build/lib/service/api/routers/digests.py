@@ -1,0 +1,98 @@
+"""/v1/digests: request a date's digest run, read a digest, list digests, the Atom feed of digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse, PlainTextResponse
+
+from service.api import deps
+from service.api.errors import ApiError
+from service.api.schemas import Page
+from service.digest.outputs import atom_feed, to_html, to_markdown
+from service.models import Digest
+from service.settings import Settings
+from service.store import DigestRow, Store
+
+router = APIRouter(prefix="/v1/digests", tags=["digests"])
+Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md or html return the rendered digest")]
+
+
+@router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)])
+def run_digest(
+    day: dt.date,
+    response: Response,
+    settings: Annotated[Settings, Depends(deps.settings)],
+    store: Annotated[Store, Depends(deps.store)],
+    fresh: Annotated[bool, Query(description="brief every story again instead of keeping finished ones")] = False,
+) -> dict[str, Any]:
+    """Queue a run of the date's digest (in the background); one already queued or running is left as is."""
+    today = dt.datetime.now(ZoneInfo(settings.digest.timezone)).date()
+    if day > today:
+        raise ApiError(422, "invalid_date", f"{day} is in the future (today is {today} in {settings.digest.timezone})",
+                       field="day")
+    row = store.request_digest(day.isoformat(), fresh=fresh)
+    response.headers["Location"] = f"/v1/digests/{row.date}"
+    return {"date": row.date, "status": row.status, "location": response.headers["Location"]}
+
+
+@router.get("/feed.atom", dependencies=[Depends(deps.require_read)],
+            responses={200: {"content": {"application/atom+xml": {}}}})
+def digest_feed(settings: Annotated[Settings, Depends(deps.settings)],
+                store: Annotated[Store, Depends(deps.store)]) -> Response:
+    """Return an Atom feed of the most recent digests."""
+    rows, _ = store.list_digests(limit=settings.digest.feed_entries)
+    digests = [Digest.model_validate(r.digest) for r in rows if r.digest]
+    return Response(atom_feed(digests), media_type="application/atom+xml")
+
+
+@router.get("/{day}", dependencies=[Depends(deps.require_read)],
+            responses={200: {"content": {"text/markdown": {}, "text/html": {}}}})
+def get_digest(day: dt.date, store: Annotated[Store, Depends(deps.store)], format: Format = None) -> Any:
+    """Return a date's digest with its run status: stories ranked, each with its briefing and disagreements."""
+    row = store.get_digest(day.isoformat())
+    if row is None:
+        raise ApiError(404, "not_found", f"no digest for {day}; POST /v1/digests/{day}/run builds one")
+    if format in ("md", "html"):
+        if not row.digest:
+            raise ApiError(409, "not_ready", f"the digest of {day} is {row.status} and has no content yet")
+        digest = Digest.model_validate(row.digest)
+        if format == "md":
+            return PlainTextResponse(to_markdown(digest), media_type="text/markdown")
+        return HTMLResponse(to_html(digest))
+    return _out(row, full=True)
+
+
+@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+def list_digests(
+    store: Annotated[Store, Depends(deps.store)],
+    page: Annotated[deps.PageRequest, Depends(deps.page)],
+) -> Page:
+    """List digests, newest date first, with their status and number of stories."""
+    rows, total = store.list_digests(offset=page.offset, limit=page.limit)
+    return Page(items=[_out(r, full=False) for r in rows], total=total, offset=page.offset, limit=page.limit)
+
+
+def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
+    digest = row.digest or {}
+    out: dict[str, Any] = {
+        "date": row.date, "status": row.status, "error": row.error,
+        "stories": len(digest.get("stories", [])), "generated_at": digest.get("generated_at"),
+        "updated_at": _utc(row.updated_at),
+    }
+    if full:
+        # why: a rerun in progress still shows the last complete digest, with the new status.
+        out |= {k: v for k, v in digest.items() if k not in ("date", "status")}
+        if not digest:
+            out["stories"] = []
+    return out
+
+
+def _utc(moment: dt.datetime | None) -> str | None:
+    """Return an ISO time with its offset (SQLite hands back UTC times without one)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()

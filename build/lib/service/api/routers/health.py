@@ -1,0 +1,45 @@
+"""/healthz (process up), /readyz (database and LLM backend reachable), /metrics (Prometheus)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from service.api import deps
+from service.store import Store
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request, store: Annotated[Store, Depends(deps.store)]) -> JSONResponse:
+    """The database and the LLM backend answer."""
+    checks: dict[str, str] = {}
+    try:
+        store.ping()
+        checks["database"] = "ok"
+    except Exception as err:  # noqa: BLE001 - readiness reports any failure
+        checks["database"] = f"unreachable: {type(err).__name__}"
+    url = request.app.state.llm_url
+    try:
+        httpx.get(f"{url.rstrip('/')}/models", timeout=3).raise_for_status()
+        checks["llm"] = "ok"
+    except httpx.HTTPError as err:
+        checks["llm"] = f"unreachable: {type(err).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    """Prometheus metrics."""
+    return request.app.state.metrics.render()  # type: ignore[no-any-return]

@@ -1,0 +1,183 @@
+"""Split articles into paragraphs, drop speculative boilerplate, flag noisy sources.
+
+Runs before any LLM call, so what it removes is cheap to remove and auditable in
+`dropped`. Detection is by families of signals (meta-commentary, trend-list items,
+generic conclusions, unattributed hedged predictions), never by a list of known sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from service.models import Article, CleanArticle, Dropped, Paragraph
+from service.text import has_attribution, sentences, words
+
+_META = [
+    r"\blet['’]?s\s+(now\s+)?(delve|dive|explore|examine|take\s+a\s+(closer\s+)?look|look|unpack"
+    r"|analy[sz]e|consider|break\s+down|turn|unpick|zoom)",
+    r"\blet\s+us\s+(now\s+)?\w+",
+    r"\b(delve|dive)\s+(deeper\s+)?into\b",
+    r"\b(potential|possible|emerging|future|upcoming|likely)\s+(future\s+)?"
+    r"(trends|developments|implications|scenarios|outcomes|ramifications)\b",
+    r"\b(trends|scenarios|developments|things)\s+to\s+watch\b",
+    r"\banaly[sz](e|ing)\s+(their|the|its|these|some)\s+(potential\s+)?(implications|impact|consequences)",
+    r"\bwhat\s+(does|might|could|will)\s+the\s+future\s+hold\b",
+    r"^(in\s+conclusion|to\s+conclude|in\s+summary|to\s+sum\s+up|to\s+summari[sz]e|all\s+in\s+all"
+    r"|in\s+closing|to\s+wrap\s+up|wrapping\s+up|in\s+the\s+final\s+analysis|in\s+a\s+nutshell)\b",
+    r"^(looking\s+ahead|looking\s+forward|moving\s+forward|going\s+forward"
+    r"|in\s+the\s+(coming|months|years)\s+(ahead|months|years))\b",
+    r"\b(it\s+is|it['’]s|it\s+remains|it\s+will\s+be)\s+(crucial|essential|important|vital|imperative"
+    r"|critical|key)\s+(for|to)\b.{0,120}\b(monitor|watch|observe|keep\s+an\s+eye|follow)",
+    r"\bonly\s+time\s+will\s+tell\b",
+    r"\bas\s+(these|the|such)\s+(events|developments|situation|dynamics)\s+(unfold|evolve|continue)",
+]
+_META_RE = [re.compile(p, re.IGNORECASE) for p in _META]
+_INJECTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier"
+    r"|preceding|other)?\s*(instructions?|prompts?|rules|directions)\b"
+    r"|\b(you\s+are\s+now|act\s+as|pretend\s+to\s+be)\s+(a|an|the)?\s*\w*\s*(assistant|ai|model|chatbot|llm)\b"
+    r"|\b(system\s+prompt|new\s+instructions?|developer\s+mode)\b"
+    r"|\b(language\s+model|ai|assistant|summari[sz]er|chatbot)\s*[:,]\s*(you\s+)?(must|should|will|shall|please)\b",
+    re.IGNORECASE,
+)
+_LIST_ITEM_RE = re.compile(r"^\s*(\d{1,2}[.)]|[-*•])\s+[A-Z][^:.]{2,80}:\s")
+_HEDGES = frozenset(
+    "may might could likely potentially possibly perhaps probably presumably "
+    "uncertain unclear remains".split()
+)
+EDITORIAL = re.compile(
+    r"\b(implications?|dynamics|underscor\w+|highlights?|reflects?|significant(ly)?|landscape"
+    r"|precedent|broader|far-reaching|delicate\s+balance|strategic\s+shift|commitment|stability"
+    r"|reevaluation|crucial|paramount|pivotal|loom\s+large|geopolitical|trajectory)\b",
+    re.IGNORECASE,
+)
+_SPECIFIC = re.compile(r"\d|\b(January|February|March|April|May|June|July|August|September"
+                       r"|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday"
+                       r"|Saturday|Sunday)\b")
+_FUNCTION_WORDS = frozenset(
+    "the of and to in a is that for on with as was at by it be from have has are were this an".split()
+)
+_GLUED_RE = re.compile(r"\b[a-z]{4,}(which|that)\b")
+_DOUBLE_SAID_RE = re.compile(r"\b(said|says|added|stated)[.,]?\s+(said|says)\b", re.IGNORECASE)
+_RESUMPTIVE_RE = re.compile(
+    r"(^|[.;]\s+)[A-Z][^.;]{25,},\s+(they|he|she|it)\s+(will|would|have|has|are|is|was|were|may)\b"
+)
+_HEADING_MAX_WORDS = 10
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Why a paragraph is boilerplate (reason) or None to keep it."""
+
+    reason: str | None
+    opens_section: bool = False
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split text into paragraphs: blank-line blocks if any, otherwise lines."""
+    if re.search(r"\n\s*\n", text):
+        blocks = re.split(r"\n\s*\n", text)
+        return [" ".join(b.split()) for b in blocks if b.strip()]
+    return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
+
+
+def clean_article(article: Article) -> CleanArticle:
+    """Split an article into paragraphs, drop boilerplate and headings, and flag its quality."""
+    kept: list[Paragraph] = []
+    dropped: list[Dropped] = []
+    in_speculation = False
+    for index, text in enumerate(split_paragraphs(article.text), 1):
+        verdict = judge_paragraph(text, in_speculative_section=in_speculation)
+        if verdict.opens_section:
+            in_speculation = True
+        elif verdict.reason is None and not is_heading(text):
+            in_speculation = False
+        if verdict.reason is None and is_heading(text):
+            verdict = Verdict("section heading, no content")
+        if verdict.reason is None:
+            kept.append(Paragraph(article_id=article.id, index=index, text=text))
+        else:
+            dropped.append(Dropped(source=article.id, paragraph=index, text=text, reason=verdict.reason))
+    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text))
+
+
+def judge_paragraph(text: str, *, in_speculative_section: bool = False) -> Verdict:
+    """Decide whether one paragraph is speculative boilerplate, and why."""
+    injection = _INJECTION_RE.search(text)
+    if injection:
+        return Verdict(f"instructions addressed to an AI ('{injection.group(0).strip()}')")
+    attributed = has_attribution(text)
+    meta = next((m for r in _META_RE if (m := r.search(text))), None)
+    if meta and not attributed:
+        return Verdict(f"meta-commentary ('{meta.group(0).strip()}')", opens_section=True)
+    stats = _speculation_stats(text)
+    if _LIST_ITEM_RE.match(text) and not attributed and (in_speculative_section or stats.speculative):
+        return Verdict("speculative trend-list item", opens_section=True)
+    if in_speculative_section and not attributed and stats.specific_per_sentence < 1.0:
+        return Verdict("part of a speculative section", opens_section=True)
+    if not attributed and stats.speculative and stats.specific_per_sentence < 1.5:
+        return Verdict("unattributed generic speculation")
+    return Verdict(None)
+
+
+def is_heading(text: str) -> bool:
+    """Tell whether a paragraph is a short heading or question line with no content."""
+    n = len(text.split())
+    return n <= _HEADING_MAX_WORDS and not re.search(r"[.!\"”]$", text)
+
+
+@dataclass(frozen=True)
+class _SpeculationStats:
+    hedges_per_sentence: float
+    generic_per_sentence: float
+    specific_per_sentence: float
+
+    @property
+    def speculative(self) -> bool:
+        return (self.hedges_per_sentence + self.generic_per_sentence) >= 1.5 and (
+            self.generic_per_sentence >= 0.5
+        )
+
+
+def _speculation_stats(text: str) -> _SpeculationStats:
+    sents = sentences(text) or [text]
+    n = len(sents)
+    hedges = sum(1 for w in words(text) if w in _HEDGES)
+    generic = len(EDITORIAL.findall(text))
+    specific = len(_SPECIFIC.findall(text))
+    return _SpeculationStats(hedges / n, generic / n, specific / n)
+
+
+def quality_flags(text: str) -> list[str]:
+    """Return source-quality notes: word-spun or machine-translated text."""
+    flags = []
+    if looks_spun(text):
+        flags.append("word-spun: common words replaced by odd synonyms; facts kept, wording unreliable")
+    if looks_machine_translated(text):
+        flags.append("machine-translated: garbled phrasing; facts kept, quotes may be inexact")
+    return flags
+
+
+def looks_spun(text: str) -> bool:
+    """Tell whether function words are replaced, as article spinners do ('nan' for 'the')."""
+    tokens = words(text)
+    if len(tokens) < 150:
+        return False
+    counts = Counter(tokens)
+    the_rate = counts["the"] / len(tokens)
+    function_rate = sum(counts[w] for w in _FUNCTION_WORDS) / len(tokens)
+    top_word = counts.most_common(1)[0][0]
+    # why: in any English news text 'the' is ~3-8% of words and a function word tops the list.
+    return (the_rate < 0.02 and function_rate < 0.22) or top_word not in _FUNCTION_WORDS
+
+
+def looks_machine_translated(text: str) -> bool:
+    """Tell whether text shows two or more kinds of machine-translation damage."""
+    signals = [
+        len(_DOUBLE_SAID_RE.findall(text)),
+        len(_GLUED_RE.findall(text)),
+        len(_RESUMPTIVE_RE.findall(text)),
+    ]
+    return sum(1 for s in signals if s) >= 2 or sum(signals) >= 3

@@ -1,0 +1,188 @@
+"""Build one date's digest: inputs -> clean -> stories -> one briefing per story -> stored and written.
+
+A story's briefing is stored as soon as it is done, keyed by its articles and the settings, so a run
+that was killed resumes after the stories it finished, and a rerun of the date replaces the digest.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, date, datetime
+
+from langchain_core.language_models import BaseChatModel
+
+from service.aio import run_sync
+from service.clean import clean_article
+from service.digest.inputs import DigestInputs, collect
+from service.digest.outputs import write_outputs
+from service.embeddings import get_embedder
+from service.errors import BackendError, BriefingError
+from service.group import group_stories
+from service.llm import open_chat_model
+from service.models import Article, Briefing, Digest, DigestStory, DigestTotals, Skipped, Story
+from service.pipeline.run import abrief
+from service.settings import Settings
+from service.store import DONE, FAILED, PARTIAL, Store
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+def run_digest(
+    day: date,
+    *,
+    store: Store,
+    settings: Settings,
+    model: BaseChatModel | None = None,
+    fresh: bool = False,
+    claimed: bool = False,
+    progress: Progress = log.info,
+) -> Digest:
+    """Build, store and write the digest of a date; with no model given, open the backend if needed."""
+    key = day.isoformat()
+    if not claimed:
+        store.start_digest(key)
+    try:
+        with _model_source(settings, model) as get_model:
+            digest = _build(day, store, settings, get_model, fresh, progress)
+    except BaseException as err:
+        store.finish_digest(key, status=FAILED, error=_failure(err))
+        raise
+    store.finish_digest(key, status=digest.status, digest=digest.model_dump(mode="json"))
+    for path in write_outputs(digest, store, settings.digest):
+        progress(f"wrote {path}")
+    return digest
+
+
+def _failure(err: BaseException) -> str:
+    if isinstance(err, BriefingError):
+        return str(err)
+    if isinstance(err, KeyboardInterrupt):
+        return "interrupted; a rerun resumes after the stories already done"
+    return f"internal error: {type(err).__name__}"
+
+
+@contextmanager
+def _model_source(settings: Settings, model: BaseChatModel | None) -> Iterator[Callable[[], BaseChatModel]]:
+    """Yield a getter that opens the backend only when a story needs briefing (a resumed run may not)."""
+    with ExitStack() as stack:
+        opened: list[BaseChatModel] = [model] if model is not None else []
+
+        def get() -> BaseChatModel:
+            if not opened:
+                opened.append(stack.enter_context(open_chat_model(settings)))
+            return opened[0]
+
+        yield get
+
+
+def _build(
+    day: date,
+    store: Store,
+    settings: Settings,
+    get_model: Callable[[], BaseChatModel],
+    fresh: bool,
+    progress: Progress,
+) -> Digest:
+    started = time.perf_counter()
+    key = day.isoformat()
+    inputs = collect(day, store, settings.digest)
+    progress(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
+    stories, cleaned_ids, skipped = _stories(inputs, settings)
+    for skip in inputs.skipped + skipped:
+        progress(f"warning: skipped {skip.origin}: {skip.reason}")
+    if fresh:
+        store.drop_story_briefings(key)
+    by_id = {a.id: a for a in inputs.articles}
+    totals = DigestTotals()
+    results = []
+    for rank, story in enumerate(stories, 1):
+        progress(f"story {rank}/{len(stories)}: {story.independent_sources} sources")
+        results.append(_story(rank, story, key, by_id, store, settings, get_model, totals, progress))
+    store.drop_story_briefings(key, keep={_story_key(s, settings) for s in stories})
+    totals.seconds = round(time.perf_counter() - started, 3)
+    return Digest(
+        date=key, timezone=settings.digest.timezone,
+        status=DONE if all(r.briefing for r in results) else PARTIAL,
+        generated_at=datetime.now(UTC), articles=len(cleaned_ids), inputs=inputs.counts, stories=results,
+        skipped=inputs.skipped + skipped, totals=totals,
+    )
+
+
+def _story(
+    rank: int,
+    story: Story,
+    day: str,
+    by_id: dict[str, Article],
+    store: Store,
+    settings: Settings,
+    get_model: Callable[[], BaseChatModel],
+    totals: DigestTotals,
+    progress: Progress,
+) -> DigestStory:
+    """Return one story of the digest: its stored briefing if a run already made it, else a new one."""
+    result = DigestStory(
+        id=story.id, rank=rank, article_ids=story.article_ids, independent_sources=story.independent_sources,
+        duplicates=[group for group in story.independent if len(group) > 1],
+    )
+    key = _story_key(story, settings)
+    stored = store.story_briefing(day, key)
+    if stored is not None:
+        result.briefing = Briefing.model_validate(stored)
+        totals.stories_reused += 1
+    else:
+        try:
+            result.briefing = _brief_story(story, by_id, settings, get_model())
+        except BackendError:
+            raise  # why: every later story would fail too; the rerun resumes from here
+        except BriefingError as err:
+            result.error = str(err)
+            progress(f"warning: story {rank} has no briefing: {err}")
+            return result
+        store.save_story_briefing(day, key, result.briefing.model_dump(mode="json"))
+        _add_cost(totals, result.briefing)
+    result.disagreements = result.briefing.disagreements
+    return result
+
+
+def _story_key(story: Story, settings: Settings) -> str:
+    """Return what a story's briefing depends on: its articles and the settings that shape a briefing."""
+    return f"{story.id}-{settings.fingerprint()}"
+
+
+def _stories(inputs: DigestInputs, settings: Settings) -> tuple[list[Story], set[str], list[Skipped]]:
+    """Clean and group the date's articles; return the ranked stories kept and what was left out."""
+    skipped: list[Skipped] = []
+    cleaned = []
+    for article in inputs.articles:
+        result = clean_article(article)
+        if result.paragraphs:
+            cleaned.append(result)
+        else:
+            skipped.append(Skipped(origin=article.origin, reason="nothing left after cleaning"))
+    if not cleaned:
+        return [], set(), skipped
+    stories = group_stories(cleaned, get_embedder(), settings.group)
+    limit = settings.digest.max_stories
+    for story in stories[limit:]:
+        skipped.append(Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories"))
+    return stories[:limit], {c.article.id for c in cleaned}, skipped
+
+
+def _brief_story(story: Story, by_id: dict[str, Article], settings: Settings, model: BaseChatModel) -> Briefing:
+    """Brief one story from one copy per independent source: the other copies hold the same facts."""
+    articles = [by_id[group[0]] for group in story.independent]
+    return run_sync(abrief(articles, settings=settings, model=model, stories=[story]))
+
+
+def _add_cost(totals: DigestTotals, briefing: Briefing) -> None:
+    totals.llm_calls += briefing.run.llm_calls
+    totals.prompt_tokens += briefing.run.prompt_tokens
+    totals.completion_tokens += briefing.run.completion_tokens
+
+
+def _counts(inputs: DigestInputs) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in inputs.counts.items()) or "no inputs"

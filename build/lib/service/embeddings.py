@@ -1,0 +1,74 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, exported to ONNX and shipped in service/data/onnx."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future
+
+import numpy as np
+
+from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
+
+DIMENSIONS = 384
+# Vectors kept for texts seen recently (1.5 KiB each): a document scored against several
+# summaries, or sources shared by several stories, are embedded once.
+CACHED_TEXTS = 20_000
+_lock = threading.Lock()
+_loaded: list[Embedder] = []
+
+
+class Embedder:
+    """Encode sentences into unit vectors; cosine similarity is then a dot product."""
+
+    def __init__(self, model: OnnxModel, cached: int = CACHED_TEXTS) -> None:
+        self._model = model
+        self._cached = cached
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.encoded = 0  # texts run through the model, for tests and benchmarks
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Return one L2-normalised row per text (the model pools and normalises); a text seen
+        recently is not run through the model again."""
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = np.asarray(self._model.run(missing), dtype=np.float32) if missing else np.zeros((0, DIMENSIONS))
+        with self._lock:
+            self.encoded += len(missing)
+            known = dict(zip(missing, fresh, strict=True))
+            for text in texts:
+                if text in self._vectors:
+                    self._vectors.move_to_end(text)
+                    known.setdefault(text, self._vectors[text])
+            self._vectors.update((t, v) for t, v in known.items() if t in missing)
+            while len(self._vectors) > self._cached:
+                self._vectors.popitem(last=False)
+        return np.stack([known[t] for t in texts])
+
+
+def get_embedder() -> Embedder:
+    """Load the embedding model once per process (thread-safe)."""
+    with _lock:
+        if not _loaded:
+            model = OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens)
+            # why: open the session here, so load_in_background really loads it off the hot path
+            model.session, model.tokenizer  # noqa: B018
+            _loaded.append(Embedder(model))
+        return _loaded[0]
+
+
+def load_in_background() -> Future[Embedder]:
+    """Start loading the model on a thread, so it is ready when the LLM calls finish."""
+    future: Future[Embedder] = Future()
+
+    def work() -> None:
+        try:
+            future.set_result(get_embedder())
+        except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
+            future.set_exception(err)
+
+    threading.Thread(target=work, name="embedder-load", daemon=True).start()
+    return future

@@ -1,0 +1,106 @@
+"""The source side of verification: every kept sentence, its article and paragraph, embedded once."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from service.embeddings import Embedder
+from service.models import CleanArticle
+from service.text import STOPWORDS, sentences, words
+
+
+@dataclass(frozen=True)
+class SourceSentence:
+    """One sentence of a kept paragraph."""
+
+    article_id: str
+    paragraph: int
+    position: int
+    text: str
+
+
+@dataclass
+class SourceIndex:
+    """Kept source sentences of a batch with their lexical profiles and embeddings."""
+
+    sentences: list[SourceSentence]
+    flags: dict[str, list[str]]
+    texts: dict[str, str] = field(default_factory=dict)
+    odd_words: set[str] = field(default_factory=set)
+    vectors: np.ndarray | None = None
+
+    @classmethod
+    def from_texts(cls, texts: dict[str, str]) -> SourceIndex:
+        """Index raw source texts by id: every paragraph kept, quality flags computed."""
+        from service.clean import quality_flags, split_paragraphs
+        from service.models import Article, Paragraph
+
+        articles = [
+            CleanArticle(
+                article=Article(id=aid, text=text),
+                paragraphs=[
+                    Paragraph(article_id=aid, index=i, text=p) for i, p in enumerate(split_paragraphs(text), 1)
+                ],
+                flags=quality_flags(text),
+            )
+            for aid, text in texts.items()
+            if text.strip()
+        ]
+        return cls.build(articles)
+
+    @classmethod
+    def build(cls, articles: list[CleanArticle]) -> SourceIndex:
+        """Index the kept paragraphs of cleaned articles (no embeddings yet)."""
+        items: list[SourceSentence] = []
+        index = cls(sentences=items, flags={a.article.id: a.flags for a in articles})
+        for art in articles:
+            aid = art.article.id
+            index.texts[aid] = " ".join(p.text for p in art.paragraphs)
+            position = 0
+            for para in art.paragraphs:
+                for sentence in sentences(para.text):
+                    items.append(SourceSentence(aid, para.index, position, sentence))
+                    position += 1
+        index.odd_words = _spinner_words(articles)
+        return index
+
+    def embed(self, embedder: Embedder) -> None:
+        """Embed every source sentence (once)."""
+        if self.vectors is None:
+            self.vectors = embedder.encode([s.text for s in self.sentences])
+
+    @property
+    def article_ids(self) -> list[str]:
+        """Return the indexed article ids in order."""
+        return list(self.texts)
+
+    def spun_words(self, text: str) -> list[str]:
+        """Return the words of text that a word spinner substituted in some source."""
+        return sorted(set(words(text)) & self.odd_words)
+
+    def rows_of(self, article_ids: list[str]) -> np.ndarray:
+        """Return the row numbers of the sentences of the given articles."""
+        wanted = set(article_ids)
+        return np.array([i for i, s in enumerate(self.sentences) if s.article_id in wanted], dtype=int)
+
+
+def _spinner_words(articles: list[CleanArticle]) -> set[str]:
+    """Find the substitutes a spinner overused ('nan' for 'the'): frequent, never capitalised,
+    and absent from every unspun source."""
+    spun = [a for a in articles if any(f.startswith("word-spun") for f in a.flags)]
+    plain_words = {w for a in articles if a not in spun for w in words(a.article.text)}
+    odd: set[str] = set()
+    for art in spun:
+        tokens = words(art.article.text)
+        counts = Counter(tokens)
+        capitalised = {w.lower() for w in re.findall(r"\b[A-Z][a-z]+", art.article.text)}
+        odd |= {
+            w for w, n in counts.items()
+            if n / len(tokens) >= 0.005 and w not in STOPWORDS and w not in capitalised
+            and w not in plain_words and len(w) > 2
+        }
+    return odd

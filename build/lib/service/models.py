@@ -1,0 +1,251 @@
+"""Typed values passed between the pipeline's stages."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def not_blank(text: str) -> str:
+    """Return text unchanged, or raise if it is empty or only whitespace."""
+    if not text.strip():
+        raise ValueError("text is empty or whitespace")
+    return text
+
+
+class Article(BaseModel):
+    """One news article as ingested: untrusted text plus where it came from."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="Stable id derived from the text.")
+    text: str
+    title: str | None = None
+    source: str | None = Field(None, description="Publisher or feed name.")
+    url: str | None = None
+    published: datetime | None = None
+    origin: str = Field("inline", description="File path (and line) or 'inline'.")
+
+    _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))
+
+    @staticmethod
+    def make_id(text: str) -> str:
+        """Return the content id of an article text (whitespace-insensitive)."""
+        canonical = " ".join(text.split()).encode()
+        return "a" + hashlib.sha256(canonical).hexdigest()[:11]
+
+
+class Paragraph(BaseModel):
+    """A paragraph of an article, numbered from 1 within it."""
+
+    article_id: str
+    index: int
+    text: str
+
+
+class Dropped(BaseModel):
+    """A paragraph removed before any LLM call, and why."""
+
+    source: str = Field(description="Article id.")
+    paragraph: int
+    text: str
+    reason: str
+
+
+class Skipped(BaseModel):
+    """An input that could not be briefed, and why."""
+
+    origin: str
+    reason: str
+
+
+class CleanArticle(BaseModel):
+    """An article after cleaning: the paragraphs kept and quality flags."""
+
+    article: Article
+    paragraphs: list[Paragraph]
+    dropped: list[Dropped] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+
+
+class Chunk(BaseModel):
+    """A token-bounded run of paragraphs from one article."""
+
+    id: str
+    article_id: str
+    paragraphs: list[Paragraph]
+    tokens: int
+
+
+class Provenance(BaseModel):
+    """Where a fact was read: article id and paragraph number."""
+
+    model_config = ConfigDict(frozen=True)
+
+    article_id: str
+    paragraph: int
+
+
+class Fact(BaseModel):
+    """An atomic statement proposed by the LLM, with the passages it came from."""
+
+    text: str
+    provenance: list[Provenance]
+
+    @property
+    def article_ids(self) -> list[str]:
+        """Return the distinct article ids this fact came from, in order."""
+        return list(dict.fromkeys(p.article_id for p in self.provenance))
+
+
+class Evidence(BaseModel):
+    """The source sentence that best supports a briefing sentence."""
+
+    article_id: str
+    text: str
+    similarity: float
+
+
+class KeyPoint(BaseModel):
+    """A verified briefing sentence and the articles that support it."""
+
+    text: str
+    sources: list[str] = Field(description="Ids of the articles that support this point.")
+    support: float = Field(0.0, description="Support score in [0, 1].")
+    evidence: Evidence | None = None
+    origin: str = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
+    disputed: list[str] = Field(
+        default_factory=list, description="Disagreements this sentence states one value of (see `disagreements`)."
+    )
+
+
+class Claim(BaseModel):
+    """One value of a disputed fact and the articles that state it."""
+
+    text: str
+    sources: list[str]
+
+
+class Disagreement(BaseModel):
+    """Sources that give different values for the same thing."""
+
+    about: str
+    claims: list[Claim]
+
+
+class SourceInfo(BaseModel):
+    """An article as listed in a briefing."""
+
+    id: str
+    title: str | None
+    origin: str
+    flags: list[str] = Field(default_factory=list)
+
+
+class Rejected(BaseModel):
+    """A sentence the verifier removed, and why."""
+
+    text: str
+    reason: str
+    stage: str = "reduce"
+    unsupported: bool = Field(False, description="Removed for lack of support in its sources.")
+
+
+class RunRecord(BaseModel):
+    """How a briefing was made."""
+
+    model: str
+    prompts: dict[str, str]
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    seconds: float = 0.0
+    llm_seconds: float = Field(0.0, description="Wall seconds with an LLM call in flight.")
+    settings_hash: str = ""
+    facts_proposed: int = 0
+    facts_kept: int = 0
+    collapse_rounds: int = 0
+    rejected: list[Rejected] = Field(default_factory=list)
+    unsupported_dropped: int = Field(0, description="Summary, point and title sentences the verifier removed.")
+    fallback_used: bool = False
+
+
+class Story(BaseModel):
+    """Articles about one event, with near-duplicates folded into independent sources."""
+
+    id: str = Field(description="Stable id derived from the article ids.")
+    article_ids: list[str]
+    independent: list[list[str]] = Field(
+        description="Groups of article ids that are copies of one another (syndicated, spun, lightly rewritten), "
+        "each led by its cleanest copy."
+    )
+
+    @property
+    def independent_sources(self) -> int:
+        """Return how many independent sources report the story."""
+        return len(self.independent)
+
+    @staticmethod
+    def make_id(article_ids: list[str]) -> str:
+        """Return the id of the story made of these articles."""
+        return "s" + hashlib.sha256(",".join(sorted(article_ids)).encode()).hexdigest()[:11]
+
+
+class Briefing(BaseModel):
+    """The product: a short neutral briefing whose every sentence cites its sources."""
+
+    title: str
+    summary: str
+    summary_sentences: list[KeyPoint] = Field(
+        default_factory=list, description="The summary's sentences with their sources."
+    )
+    key_points: list[KeyPoint]
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    stories: list[Story] = Field(
+        default_factory=list, description="The events the articles report; figures are compared within each."
+    )
+    sources: list[SourceInfo]
+    dropped: list[Dropped] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list)
+    run: RunRecord
+
+
+class DigestStory(BaseModel):
+    """One story of a digest: its briefing, or why it has none."""
+
+    id: str
+    rank: int
+    article_ids: list[str]
+    independent_sources: int
+    duplicates: list[list[str]] = Field(
+        default_factory=list, description="Groups of articles counted as one source."
+    )
+    briefing: Briefing | None = None
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    error: str | None = None
+
+
+class DigestTotals(BaseModel):
+    """What a digest run cost."""
+
+    seconds: float = 0.0
+    llm_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    stories_reused: int = Field(0, description="Stories whose briefing was kept from an earlier run.")
+
+
+class Digest(BaseModel):
+    """Everything that came in on one date, as ranked stories each with a briefing."""
+
+    date: str = Field(description="YYYY-MM-DD in the digest's time zone.")
+    timezone: str
+    status: str
+    generated_at: datetime | None = None
+    articles: int = 0
+    inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")
+    stories: list[DigestStory] = Field(default_factory=list)
+    skipped: list[Skipped] = Field(default_factory=list, description="Inputs left out, each with the reason.")
+    totals: DigestTotals = Field(default_factory=DigestTotals)

@@ -1,0 +1,110 @@
+"""Map: one chunk to atomic facts, each tied to its article and paragraph."""
+
+from __future__ import annotations
+
+import re
+
+from langchain_core.language_models import BaseChatModel
+
+from service.fidelity.rules import missing_specifics
+from service.models import Chunk, Fact, Provenance, Rejected
+from service.pipeline.calls import CallStats, complete
+from service.prompts import Prompt
+from service.settings import Settings
+from service.text import content_words, refers_to_document, sentences
+
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s*")
+_PARA_TAG = re.compile(r"\[\s*P\s*(\d+)\s*\]", re.IGNORECASE)
+_LEAD_TAG = re.compile(r"^\s*\[?\s*P\s*(\d+)\s*\]?\s*(?::|$|(?=\s))", re.IGNORECASE)
+_COMPLETE_LINE = re.compile(r"[.!?\"”’)\]]\s*$")
+_MIN_WORDS = 4
+
+
+def render_chunk(chunk: Chunk) -> str:
+    """Show a chunk's paragraphs to the model, each behind its [Pn] tag."""
+    return "\n".join(f"[P{p.index}] {p.text}" for p in chunk.paragraphs)
+
+
+async def map_chunk(
+    chunk: Chunk,
+    prompt: Prompt,
+    model: BaseChatModel,
+    settings: Settings,
+    stats: CallStats,
+) -> tuple[list[Fact], list[Rejected]]:
+    """Ask the model for a chunk's facts; keep those grounded in the chunk, reject the rest."""
+    reply = await complete(
+        model,
+        prompt,
+        {"paragraphs": render_chunk(chunk)},
+        max_tokens=settings.pipeline.map_max_tokens,
+        llm=settings.llm,
+        stats=stats,
+    )
+    return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
+
+
+def parse_fact_lines(reply: str, chunk: Chunk) -> list[Fact]:
+    """Parse '- fact [Pn]' lines; a missing or wrong tag is replaced by the best-matching paragraph."""
+    valid = {p.index for p in chunk.paragraphs}
+    facts: list[Fact] = []
+    lines = reply.strip().splitlines()
+    if lines and not _COMPLETE_LINE.search(lines[-1]):
+        lines.pop()  # why: the completion cap cut this fact mid-sentence
+    pending: list[int] = []
+    for line in lines:
+        line = _BULLET.sub("", line)
+        lead = _LEAD_TAG.match(line)
+        tags = [int(lead.group(1))] if lead else []
+        line = line[lead.end():] if lead else line
+        tags += [int(t) for t in _PARA_TAG.findall(line)]
+        text = _PARA_TAG.sub("", line).strip(" -:;")
+        if not text:
+            pending = tags  # why: models often put the tag alone on the line before the fact
+            continue
+        tags = tags or pending
+        pending = []
+        for sentence in sentences(text) or [text]:  # why: prose answers carry several facts a line
+            if len(sentence.split()) < _MIN_WORDS or refers_to_document(sentence):
+                continue
+            paragraphs = [t for t in tags if t in valid] or [_closest_paragraph(sentence, chunk)]
+            provenance = [Provenance(article_id=chunk.article_id, paragraph=p) for p in dict.fromkeys(paragraphs)]
+            facts.append(Fact(text=sentence, provenance=provenance))
+    return facts
+
+
+def ground_facts(
+    facts: list[Fact], chunk: Chunk, settings: Settings
+) -> tuple[list[Fact], list[Rejected]]:
+    """Keep facts whose numbers, names and words occur in their chunk; reject the rest early."""
+    kept: list[Fact] = []
+    rejected: list[Rejected] = []
+    passage = " ".join(p.text for p in chunk.paragraphs)
+    for fact in facts:
+        problems = missing_specifics(fact.text, passage, settings.verify.min_content_overlap)
+        if problems:
+            rejected.append(Rejected(text=fact.text, reason="; ".join(problems), stage="map"))
+        else:
+            kept.append(fact)
+    return kept, rejected
+
+
+def merge_duplicates(facts: list[Fact], threshold: float = 0.8) -> list[Fact]:
+    """Merge facts whose content words mostly coincide, uniting their provenance."""
+    merged: list[tuple[set[str], Fact]] = []
+    for fact in facts:
+        words = content_words(fact.text)
+        for i, (other_words, other) in enumerate(merged):
+            union = words | other_words
+            if union and len(words & other_words) / len(union) >= threshold:
+                provenance = list(dict.fromkeys([*other.provenance, *fact.provenance]))
+                merged[i] = (other_words, other.model_copy(update={"provenance": provenance}))
+                break
+        else:
+            merged.append((words, fact))
+    return [fact for _, fact in merged]
+
+
+def _closest_paragraph(text: str, chunk: Chunk) -> int:
+    words = content_words(text)
+    return max(chunk.paragraphs, key=lambda p: len(words & content_words(p.text))).index

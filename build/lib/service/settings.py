@@ -1,0 +1,257 @@
+"""All configuration in one place: environment variables prefixed BRIEFING_."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMSettings(BaseModel):
+    """How to reach the chat model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(
+        None,
+        description="OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp). "
+        "Unset: start the embedded SmolLM2 server on loopback.",
+    )
+    api_key: str = Field("not-needed", description="API key sent to the backend.")
+    model: str = Field("smollm2-135m-instruct", description="Model name sent to the backend.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    seed: int | None = Field(7, description="Sampling seed, for repeatable runs where supported.")
+    timeout_s: float = Field(120.0, gt=0, description="Timeout of one LLM request, in seconds.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
+    concurrency: int = Field(2, ge=1, le=64, description="Map calls in flight at once.")
+    send_max_tokens: bool = Field(
+        True,
+        description="Also send the legacy `max_tokens` field: llama.cpp ignores "
+        "`max_completion_tokens`. Turn off for backends that reject both.",
+    )
+
+
+class EmbeddedSettings(BaseModel):
+    """The embedded llama.cpp server used when no backend is configured."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    n_ctx: int = Field(4096, ge=512, description="Context window of the embedded model.")
+    n_threads: int = Field(2, ge=1, description="CPU threads for the embedded model.")
+    n_batch: int = Field(
+        128, ge=8, description="Prompt batch size; its logits buffer (x 49k vocab) dominates server memory."
+    )
+    startup_timeout_s: float = Field(120.0, gt=0, description="Seconds to wait for readiness.")
+
+
+class ChunkSettings(BaseModel):
+    """Token-aware chunking of cleaned articles."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    encoding: str = Field("cl100k_base", description="tiktoken encoding shipped in service/data.")
+    max_tokens: int = Field(1200, ge=64, description="Largest chunk, in tokens.")
+    overlap_tokens: int = Field(0, ge=0, description="Tokens of trailing paragraphs repeated.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkSettings:
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError("chunk.overlap_tokens must be smaller than chunk.max_tokens")
+        return self
+
+
+class PipelineSettings(BaseModel):
+    """Map, collapse and reduce."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    prompts: dict[str, str] = Field(
+        default_factory=lambda: {"map": "v1", "collapse": "v1", "reduce": "v1", "title": "v1"},
+        description="Prompt version per stage, e.g. {'map': 'v1'}.",
+    )
+    map_max_tokens: int = Field(140, ge=16, description="Completion cap of one map call.")
+    collapse_max_tokens: int = Field(320, ge=16, description="Completion cap of one collapse call.")
+    reduce_max_tokens: int = Field(260, ge=16, description="Completion cap of the reduce call.")
+    title_max_tokens: int = Field(32, ge=8, description="Completion cap of the headline call.")
+    facts_token_budget: int = Field(
+        1200, ge=64, description="Facts above this many tokens are collapsed before reduce."
+    )
+    max_collapse_rounds: int = Field(3, ge=0, description="Collapse rounds at most.")
+
+
+class VerifySettings(BaseModel):
+    """The check every briefing sentence must pass before it ships."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_content_overlap: float = Field(
+        0.5, ge=0.0, le=1.0, description="Share of a mapped fact's content words that must occur in its chunk."
+    )
+    min_key_points: int = Field(4, ge=1, description="Fewer verified points: add source sentences.")
+    max_key_points: int = Field(8, ge=1, description="Most key points in a briefing.")
+
+
+class FidelitySettings(BaseModel):
+    """The fidelity checker: the trained judge over evidence windows (`briefing fidelity calibrate`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Support score needed to count as supported; unset: the calibrated threshold "
+        "stored in service/data/judge.json.",
+    )
+    evidence_sentences: int = Field(
+        3, ge=1, le=16, description="Closest source sentences retrieved per claim; each is judged with its "
+        "neighbours, and all of them together as one more window.",
+    )
+    block_size: int = Field(16, ge=1, description="Items embedded and judged together in one batch when scoring many.")
+
+
+class ApiSettings(BaseModel):
+    """The HTTP API: limits, jobs and who may call it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auth_reads: bool = Field(False, description="Require an API key for GET requests too.")
+    max_body_bytes: int = Field(5_000_000, ge=1_000, description="Largest request body; 413 beyond it.")
+    max_articles: int = Field(50, ge=1, description="Most articles in one request.")
+    max_article_chars: int = Field(100_000, ge=100, description="Most characters in one article's text.")
+    sync_max_chars: int = Field(
+        3_000, ge=0, description="Requests with at most this many characters are briefed at once (201); "
+        "larger ones are queued (202)."
+    )
+    job_workers: int = Field(1, ge=1, le=16, description="Queued briefings run at once.")
+    job_poll_s: float = Field(0.5, gt=0, description="Seconds between looks for queued jobs.")
+    retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 when the LLM backend is down.")
+    page_size: int = Field(20, ge=1, le=500, description="Default page size of list endpoints.")
+    cache_briefings: int = Field(
+        1000, ge=0, description="Finished briefings kept in memory for reads (they never change); 0: none."
+    )
+
+
+class GroupSettings(BaseModel):
+    """Grouping articles into stories, and copies into one independent source."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    topic_threshold: float = Field(
+        0.2, ge=0.0, le=1.0, description="Mean similarity that puts articles in one topic, split into stories next."
+    )
+    story_threshold: float = Field(
+        0.37, ge=0.0, le=1.0,
+        description="Mean similarity, within a topic, two groups of articles need to be one story."
+    )
+    entity_weight: float = Field(
+        0.67, ge=0.0, le=1.0,
+        description="Share of similarity from shared names, numbers and dates (the rest: sentence embeddings).",
+    )
+    max_days_apart: float = Field(3.0, gt=0, description="Articles published further apart are never one story.")
+    copy_shingle_jaccard: float = Field(
+        0.5, gt=0.0, le=1.0, description="Shared 5-word runs (Jaccard) that make two articles one source."
+    )
+    copy_skeleton_jaccard: float = Field(
+        0.6, gt=0.0, le=1.0,
+        description="Shared ordered pairs of names and numbers (Jaccard) that make two articles one source; "
+        "catches spun and lightly rewritten copies.",
+    )
+
+
+class DigestSettings(BaseModel):
+    """Daily digests: when they run, what they read, where they are written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schedule_enabled: bool = Field(True, description="Run the daily digest inside `briefing serve`.")
+    time: str = Field(
+        "06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of the daily run, HH:MM."
+    )
+    timezone: str = Field("UTC", description="IANA time zone of digest dates and the daily run.")
+    catch_up_days: int = Field(7, ge=0, le=366, description="Missed days run on start, at most this many.")
+    folder: str | None = Field(None, description="Watched folder of article files read for each digest.")
+    feeds: list[str] = Field(
+        default_factory=list, description="RSS/Atom feeds (local files or http(s) URLs) read for each digest."
+    )
+    feed_timeout_s: float = Field(20.0, gt=0, description="Timeout of one feed download, in seconds.")
+    output_dir: str = Field("digests", description="Folder the Markdown, HTML, JSON and Atom outputs go to.")
+    max_stories: int = Field(20, ge=1, description="Most stories in one digest (highest ranked kept).")
+    feed_entries: int = Field(30, ge=1, description="Digests listed in the Atom feed of digests.")
+    poll_s: float = Field(2.0, gt=0, description="Seconds between looks for requested digest runs.")
+
+    @model_validator(mode="after")
+    def _known_timezone(self) -> DigestSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone '{self.timezone}'") from None
+        return self
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; nested fields use '__', e.g. BRIEFING_LLM__MODEL."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIEFING_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="Chat model backend.")
+    embedded: EmbeddedSettings = Field(
+        default_factory=EmbeddedSettings, description="Embedded llama.cpp server."
+    )
+    chunk: ChunkSettings = Field(default_factory=ChunkSettings, description="Chunking.")
+    pipeline: PipelineSettings = Field(default_factory=PipelineSettings, description="Map-reduce.")
+    verify: VerifySettings = Field(default_factory=VerifySettings, description="Verification.")
+    fidelity: FidelitySettings = Field(default_factory=FidelitySettings, description="Fidelity checker.")
+    api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
+    group: GroupSettings = Field(default_factory=GroupSettings, description="Story grouping.")
+    digest: DigestSettings = Field(default_factory=DigestSettings, description="Daily digests.")
+    api_keys: str = Field(
+        "", description="Comma-separated API keys (BRIEFING_API_KEYS); with none, writes are refused."
+    )
+    database_url: str = Field(
+        "sqlite:///briefing.db", description="SQLAlchemy URL (BRIEFING_DATABASE_URL): SQLite or PostgreSQL."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Shortcut for llm.base_url (BRIEFING_LLM_BASE_URL)."
+    )
+    llm_api_key: str | None = Field(None, description="Shortcut for llm.api_key.")
+    llm_model: str | None = Field(None, description="Shortcut for llm.model.")
+    digest_schedule_enabled: bool | None = Field(
+        None, description="Shortcut for digest.schedule_enabled (BRIEFING_DIGEST_SCHEDULE_ENABLED)."
+    )
+
+    @model_validator(mode="after")
+    def _apply_shortcuts(self) -> Settings:
+        # why: the issue names flat BRIEFING_LLM_BASE_URL-style variables; keep both spellings.
+        if self.llm_base_url:
+            self.llm.base_url = self.llm_base_url
+        if self.llm_api_key:
+            self.llm.api_key = self.llm_api_key
+        if self.llm_model:
+            self.llm.model = self.llm_model
+        if self.digest_schedule_enabled is not None:
+            self.digest.schedule_enabled = self.digest_schedule_enabled
+        return self
+
+    @property
+    def keys(self) -> set[str]:
+        """Return the configured API keys."""
+        return {k.strip() for k in self.api_keys.split(",") if k.strip()}
+
+    def fingerprint(self) -> str:
+        """Return a short hash of the settings that shape a briefing (no secrets, no serving or digest options)."""
+        data = self.model_dump(
+            exclude={"llm_api_key", "api_keys", "database_url", "api", "group", "digest", "digest_schedule_enabled"}
+        )
+        data["llm"].pop("api_key", None)
+        blob = json.dumps(data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
