@@ -11,7 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from service.models import Article, CleanArticle, Dropped, Paragraph
+from service.models import Article, CleanArticle, Dropped, Flag, Paragraph
 from service.text import has_attribution, sentences, words
 
 _META = [
@@ -150,13 +150,14 @@ def _speculation_stats(text: str) -> _SpeculationStats:
     return _SpeculationStats(hedges / n, generic / n, specific / n)
 
 
-def quality_flags(text: str) -> list[str]:
+def quality_flags(text: str) -> list[Flag]:
     """Return source-quality notes: word-spun or machine-translated text."""
-    flags = []
+    flags: list[Flag] = []
     if looks_spun(text):
-        flags.append("word-spun: common words replaced by odd synonyms; facts kept, wording unreliable")
+        note = "common words replaced by odd synonyms; facts kept, wording unreliable"
+        flags.append(Flag(kind="word-spun", note=note))
     if looks_machine_translated(text):
-        flags.append("machine-translated: garbled phrasing; facts kept, quotes may be inexact")
+        flags.append(Flag(kind="machine-translated", note="garbled phrasing; facts kept, quotes may be inexact"))
     return flags
 
 

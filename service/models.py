@@ -4,8 +4,44 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from enum import StrEnum
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FlagKind = Literal["word-spun", "machine-translated"]
+KeyPointOrigin = Literal["llm", "extract"]
+RejectionStage = Literal["map", "summary", "key point", "title"]
+
+
+class Status(StrEnum):
+    """Where a stored briefing job or digest stands (`partial`: a digest some of whose stories
+    have no briefing)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    PARTIAL = "partial"
+
+
+class Flag(BaseModel):
+    """A source-quality warning: its kind, and what it means for the reader."""
+
+    kind: FlagKind
+    note: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        # why: briefings and digests stored before flags were typed hold "kind: note" strings
+        if isinstance(value, str):
+            kind, _, note = value.partition(": ")
+            return {"kind": kind, "note": note}
+        return value
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.note}"
 
 
 def not_blank(text: str) -> str:
@@ -67,7 +103,7 @@ class CleanArticle(BaseModel):
     article: Article
     paragraphs: list[Paragraph]
     dropped: list[Dropped] = Field(default_factory=list)
-    flags: list[str] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
 
 
 class Chunk(BaseModel):
@@ -115,7 +151,7 @@ class KeyPoint(BaseModel):
     sources: list[str] = Field(description="Ids of the articles that support this point.")
     support: float = Field(0.0, description="Support score in [0, 1].")
     evidence: Evidence | None = None
-    origin: str = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
+    origin: KeyPointOrigin = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
     disputed: list[str] = Field(
         default_factory=list, description="Disagreements this sentence states one value of (see `disagreements`)."
     )
@@ -141,7 +177,7 @@ class SourceInfo(BaseModel):
     id: str
     title: str | None
     origin: str
-    flags: list[str] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
 
 
 class Rejected(BaseModel):
@@ -149,7 +185,7 @@ class Rejected(BaseModel):
 
     text: str
     reason: str
-    stage: str = "reduce"
+    stage: RejectionStage
     unsupported: bool = Field(False, description="Removed for lack of support in its sources.")
 
 
@@ -242,7 +278,7 @@ class Digest(BaseModel):
 
     date: str = Field(description="YYYY-MM-DD in the digest's time zone.")
     timezone: str
-    status: str
+    status: Status
     generated_at: datetime | None = None
     articles: int = 0
     inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")

@@ -85,7 +85,7 @@ def claims_cited(dispute: Disagreement, number: dict[str, int]) -> str:
 
 def source_line(source: SourceInfo, number: dict[str, int], *, with_origin: bool = False) -> str:
     """Return a numbered source with its id (and where it was read) and its quality flags."""
-    notes = f" — {'; '.join(source.flags)}" if source.flags else ""
+    notes = f" — {'; '.join(map(str, source.flags))}" if source.flags else ""
     where = f", {source.origin}" if with_origin else ""
     return f"{number[source.id]}. {source.title or source.origin} (`{source.id}`{where}){notes}"
 

@@ -14,8 +14,9 @@ from sqlalchemy import inspect
 
 from service.api.app import create_app
 from service.llm import build_chat_model
+from service.models import Status
 from service.settings import Settings
-from service.store import RUNNING, Store
+from service.store import Store
 from tests.conftest import EXAMPLES, REPLAY_URL, cassette, make_settings
 
 KEY = {"Authorization": "Bearer k1"}
@@ -153,8 +154,8 @@ def test_a_restart_resumes_unfinished_jobs_and_never_reruns_finished_ones(
 ) -> None:
     store = Store(database_url)
     store.migrate()
-    crashed = store.create_briefing({"articles": [{"text": LONG}]}, RUNNING)  # the process died mid-job
-    finished = store.create_briefing({"articles": [{"text": SHORT}]}, RUNNING)
+    crashed = store.create_briefing({"articles": [{"text": LONG}]}, Status.RUNNING)  # the process died mid-job
+    finished = store.create_briefing({"articles": [{"text": SHORT}]}, Status.RUNNING)
     store.finish(finished.id, briefing={"title": "kept as it was"})
     settings = _settings(database_url)
     app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), run_jobs=False)

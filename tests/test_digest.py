@@ -82,7 +82,7 @@ def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_an
     assert [(c.text, c.sources) for c in dispute.claims] == [("300km (190 miles)", ids[2:]), ("100 km", [ids[1]])]
     assert second.disagreements == []
     flags = {s.id: s.flags for s in first.briefing.sources}  # type: ignore[union-attr]
-    assert flags[ids[3]][0].startswith("word-spun") and flags[ids[1]][0].startswith("machine-translated")
+    assert flags[ids[3]][0].kind == "word-spun" and flags[ids[1]][0].kind == "machine-translated"
 
     page = (cli_env / f"{DAY}.html").read_text()
     assert page.startswith("<!doctype html>") and "Sources disagree on ATACMS range" in page

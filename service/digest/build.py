@@ -22,10 +22,10 @@ from service.embeddings import get_embedder
 from service.errors import BackendError, BriefingError
 from service.group import group_stories
 from service.llm import open_chat_model
-from service.models import Article, Briefing, Digest, DigestStory, DigestTotals, Skipped, Story
+from service.models import Article, Briefing, Digest, DigestStory, DigestTotals, Skipped, Status, Story
 from service.pipeline.run import abrief
 from service.settings import Settings
-from service.store import DONE, FAILED, PARTIAL, Store
+from service.store import Store
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -49,7 +49,7 @@ def run_digest(
         with _model_source(settings, model) as get_model:
             digest = _build(day, store, settings, get_model, fresh, progress)
     except BaseException as err:
-        store.finish_digest(key, status=FAILED, error=_failure(err))
+        store.finish_digest(key, status=Status.FAILED, error=_failure(err))
         raise
     store.finish_digest(key, status=digest.status, digest=digest.model_dump(mode="json"))
     for path in write_outputs(digest, store, settings.digest):
@@ -106,7 +106,7 @@ def _build(
     totals.seconds = round(time.perf_counter() - started, 3)
     return Digest(
         date=key, timezone=settings.digest.timezone,
-        status=DONE if all(r.briefing for r in results) else PARTIAL,
+        status=Status.DONE if all(r.briefing for r in results) else Status.PARTIAL,
         generated_at=datetime.now(UTC), articles=len(cleaned_ids), inputs=inputs.counts, stories=results,
         skipped=inputs.skipped + skipped, totals=totals,
     )

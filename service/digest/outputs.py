@@ -99,7 +99,7 @@ def _story_html(story: DigestStory) -> list[str]:
     parts.append("<ol class='meta'>")
     for s in brief.sources:
         name = e(s.title or s.origin)
-        flags = f" — {e('; '.join(s.flags))}" if s.flags else ""
+        flags = f" — {e('; '.join(map(str, s.flags)))}" if s.flags else ""
         parts.append(f"<li>{name} <code>{e(s.id)}</code>{flags}</li>")
     return [*parts, "</ol>"]
 

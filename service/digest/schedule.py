@@ -12,8 +12,9 @@ from langchain_core.language_models import BaseChatModel
 
 from service.digest.build import run_digest
 from service.jobs import poll
+from service.models import Status
 from service.settings import DigestSettings, Settings
-from service.store import FAILED, Store
+from service.store import Store
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
@@ -81,7 +82,7 @@ class DigestWorker:
         """Return the failed digests within the catch-up window (e.g. the backend was down at run time)."""
         latest = digest_day(last_run(self.clock(), self.settings.digest), self.settings.digest)
         first = latest - timedelta(days=self.settings.digest.catch_up_days - 1)
-        rows, _ = self.store.list_digests(status=FAILED, limit=self.settings.digest.catch_up_days)
+        rows, _ = self.store.list_digests(status=Status.FAILED, limit=self.settings.digest.catch_up_days)
         return [d for d in (date.fromisoformat(r.date) for r in rows) if first <= d <= latest]
 
     def stop(self, timeout: float = 30.0) -> None:

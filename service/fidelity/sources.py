@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from service.embeddings import Embedder
-from service.models import CleanArticle
+from service.models import CleanArticle, Flag
 from service.text import STOPWORDS, sentences, words
 
 
@@ -28,7 +28,7 @@ class SourceIndex:
     """Kept source sentences of a batch with their lexical profiles and embeddings."""
 
     sentences: list[SourceSentence]
-    flags: dict[str, list[str]]
+    flags: dict[str, list[Flag]]
     texts: dict[str, str] = field(default_factory=dict)
     odd_words: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
@@ -91,7 +91,7 @@ class SourceIndex:
 def _spinner_words(articles: list[CleanArticle]) -> set[str]:
     """Find the substitutes a spinner overused ('nan' for 'the'): frequent, never capitalised,
     and absent from every unspun source."""
-    spun = [a for a in articles if any(f.startswith("word-spun") for f in a.flags)]
+    spun = [a for a in articles if any(f.kind == "word-spun" for f in a.flags)]
     plain_words = {w for a in articles if a not in spun for w in words(a.article.text)}
     odd: set[str] = set()
     for art in spun:

@@ -10,12 +10,10 @@ from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_en
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from service.models import Article
+from service.models import Article, Status
 from service.resources import MIGRATIONS_DIR
 
 MIGRATIONS = MIGRATIONS_DIR
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-PARTIAL = "partial"  # a digest some of whose stories have no briefing
 
 
 class Base(DeclarativeBase):
@@ -156,10 +154,10 @@ class Store:
         return [_article(r) for r in rows]
 
     # briefings and jobs
-    def create_briefing(self, request: dict[str, Any], status: str = QUEUED) -> BriefingRow:
+    def create_briefing(self, request: dict[str, Any], status: str = Status.QUEUED) -> BriefingRow:
         """Store a new briefing request with the given status."""
         with self.sessions.begin() as session:
-            row = BriefingRow(status=status, request=request, attempts=1 if status == RUNNING else 0)
+            row = BriefingRow(status=status, request=request, attempts=1 if status == Status.RUNNING else 0)
             session.add(row)
         return row
 
@@ -180,15 +178,15 @@ class Store:
     def claim_next(self) -> BriefingRow | None:
         """Atomically move the oldest queued job to running and return it."""
         with self.sessions.begin() as session:
-            query = select(BriefingRow.id).where(BriefingRow.status == QUEUED).order_by(BriefingRow.created_at)
+            query = select(BriefingRow.id).where(BriefingRow.status == Status.QUEUED).order_by(BriefingRow.created_at)
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             for candidate in session.scalars(query.limit(5)).all():
                 # why: the status guard makes the claim atomic even where SKIP LOCKED does not exist.
                 claimed = session.execute(
                     update(BriefingRow)
-                    .where(BriefingRow.id == candidate, BriefingRow.status == QUEUED)
-                    .values(status=RUNNING, attempts=BriefingRow.attempts + 1, updated_at=datetime.now(UTC))
+                    .where(BriefingRow.id == candidate, BriefingRow.status == Status.QUEUED)
+                    .values(status=Status.RUNNING, attempts=BriefingRow.attempts + 1, updated_at=datetime.now(UTC))
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     return session.get(BriefingRow, candidate)
@@ -196,7 +194,7 @@ class Store:
 
     def finish(self, briefing_id: str, *, briefing: dict[str, Any] | None = None, error: str | None = None) -> None:
         """Record a job's result: done with its briefing, or failed with the reason."""
-        status = DONE if error is None else FAILED
+        status = Status.DONE if error is None else Status.FAILED
         with self.sessions.begin() as session:
             session.execute(
                 update(BriefingRow).where(BriefingRow.id == briefing_id)
@@ -206,15 +204,16 @@ class Store:
     def requeue_unfinished(self) -> int:
         """Put jobs left running by a crashed process back in the queue; finished ones stay finished."""
         with self.sessions.begin() as session:
-            result = session.execute(update(BriefingRow).where(BriefingRow.status == RUNNING).values(status=QUEUED))
+            stuck = update(BriefingRow).where(BriefingRow.status == Status.RUNNING)
+            result = session.execute(stuck.values(status=Status.QUEUED))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def retry(self, briefing_id: str) -> bool:
         """Queue a failed job again; return False if it is not failed."""
         with self.sessions.begin() as session:
             result = session.execute(
-                update(BriefingRow).where(BriefingRow.id == briefing_id, BriefingRow.status == FAILED)
-                .values(status=QUEUED, error=None)
+                update(BriefingRow).where(BriefingRow.id == briefing_id, BriefingRow.status == Status.FAILED)
+                .values(status=Status.QUEUED, error=None)
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -222,7 +221,8 @@ class Store:
         """Return how many briefings are in each state."""
         with self.sessions() as session:
             rows = session.execute(select(BriefingRow.status, func.count()).group_by(BriefingRow.status)).all()
-        return dict.fromkeys((QUEUED, RUNNING, DONE, FAILED), 0) | {s: int(n) for s, n in rows}
+        jobs = (Status.QUEUED, Status.RUNNING, Status.DONE, Status.FAILED)
+        return dict.fromkeys(jobs, 0) | {s: int(n) for s, n in rows}
 
 
     # digests
@@ -231,10 +231,10 @@ class Store:
         with self.sessions.begin() as session:
             row = session.get(DigestRow, day)
             if row is None:
-                row = DigestRow(date=day, status=QUEUED, fresh=fresh)
+                row = DigestRow(date=day, status=Status.QUEUED, fresh=fresh)
                 session.add(row)
-            elif row.status not in (QUEUED, RUNNING):
-                row.status, row.fresh, row.error = QUEUED, fresh, None
+            elif row.status not in (Status.QUEUED, Status.RUNNING):
+                row.status, row.fresh, row.error = Status.QUEUED, fresh, None
         return row
 
     def start_digest(self, day: str) -> None:
@@ -242,18 +242,18 @@ class Store:
         with self.sessions.begin() as session:
             row = session.get(DigestRow, day)
             if row is None:
-                session.add(DigestRow(date=day, status=RUNNING, runs=1))
+                session.add(DigestRow(date=day, status=Status.RUNNING, runs=1))
             else:
-                row.status, row.error, row.runs = RUNNING, None, row.runs + 1
+                row.status, row.error, row.runs = Status.RUNNING, None, row.runs + 1
 
     def claim_digest(self) -> DigestRow | None:
         """Atomically move the oldest queued digest to running and return it."""
         with self.sessions.begin() as session:
-            query = select(DigestRow.date).where(DigestRow.status == QUEUED).order_by(DigestRow.updated_at)
+            query = select(DigestRow.date).where(DigestRow.status == Status.QUEUED).order_by(DigestRow.updated_at)
             for day in session.scalars(query.limit(5)).all():
                 claimed = session.execute(
-                    update(DigestRow).where(DigestRow.date == day, DigestRow.status == QUEUED)
-                    .values(status=RUNNING, runs=DigestRow.runs + 1, updated_at=datetime.now(UTC))
+                    update(DigestRow).where(DigestRow.date == day, DigestRow.status == Status.QUEUED)
+                    .values(status=Status.RUNNING, runs=DigestRow.runs + 1, updated_at=datetime.now(UTC))
                 )
                 if claimed.rowcount == 1:  # type: ignore[attr-defined]
                     return session.get(DigestRow, day)
@@ -289,7 +289,8 @@ class Store:
     def requeue_running_digests(self) -> int:
         """Queue again the digests a stopped process left running; their finished stories are kept."""
         with self.sessions.begin() as session:
-            result = session.execute(update(DigestRow).where(DigestRow.status == RUNNING).values(status=QUEUED))
+            stuck = update(DigestRow).where(DigestRow.status == Status.RUNNING)
+            result = session.execute(stuck.values(status=Status.QUEUED))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def story_briefing(self, day: str, key: str) -> dict[str, Any] | None:

@@ -49,7 +49,7 @@ def ingest_command(args: argparse.Namespace, settings: Settings, report: Any, er
 def run_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
     """Build the digest of a date, write its outputs, and say where."""
     from service.digest.build import run_digest
-    from service.store import DONE
+    from service.models import Status
 
     day = args.date or datetime.now(ZoneInfo(settings.digest.timezone)).date() - timedelta(days=1)
     digest = run_digest(day, store=_store(settings), settings=settings, fresh=args.fresh, progress=report)
@@ -58,7 +58,7 @@ def run_command(args: argparse.Namespace, settings: Settings, report: Any, error
         disputes = f", {len(story.disagreements)} disagreements" if story.disagreements else ""
         report(f"story {story.rank}: {title} ({story.independent_sources} sources{disputes})")
     report(f"digest {digest.date}: {digest.status}, {len(digest.stories)} stories")
-    return EXIT_OK if digest.status == DONE and not digest.skipped else EXIT_PARTIAL
+    return EXIT_OK if digest.status == Status.DONE and not digest.skipped else EXIT_PARTIAL
 
 
 def list_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:

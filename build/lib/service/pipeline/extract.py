@@ -9,14 +9,14 @@ import numpy as np
 
 from service.clean import EDITORIAL as _EDITORIAL
 from service.fidelity.sources import SourceIndex
-from service.models import KeyPoint
+from service.models import FlagKind, KeyPoint
 from service.pipeline.verify import SupportChecker
 from service.text import has_attribution, numbers, proper_names
 
 _MIN_WORDS, _MAX_WORDS = 8, 45
 _DEMONYM = re.compile(r"(ian|ean|ese|ish)$")
 _REDUNDANT = 0.8
-_FLAG_WEIGHT = {"word-spun": 0.4, "machine-translated": 0.85}
+_FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85}
 
 
 def best_sentences(
@@ -105,5 +105,5 @@ def _score(i: int, index: SourceIndex) -> float:
     specific = min(1.0, (len(numbers(sentence.text)) + len(proper_names(sentence.text))) / 4)
     weight = 0.6 if _EDITORIAL.search(sentence.text) and not has_attribution(sentence.text) else 1.0
     for flag in index.flags.get(sentence.article_id, []):
-        weight *= next((w for key, w in _FLAG_WEIGHT.items() if flag.startswith(key)), 1.0)
+        weight *= _FLAG_WEIGHT[flag.kind]
     return weight * (0.55 * centrality + 0.3 * lead + 0.15 * specific)

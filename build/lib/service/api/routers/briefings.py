@@ -17,10 +17,10 @@ from service.api.limits import check_articles, check_options
 from service.api.schemas import BriefingOut, BriefingRequest, Page
 from service.errors import BackendUnavailable, BriefingError
 from service.jobs import brief_request
-from service.models import Briefing
+from service.models import Briefing, Status
 from service.render import to_markdown
 from service.settings import Settings
-from service.store import DONE, QUEUED, RUNNING, BriefingRow, Store
+from service.store import BriefingRow, Store
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 Format = Annotated[Literal["json", "md"] | None, Query(description="md returns Markdown")]
@@ -41,12 +41,12 @@ async def create_briefing(
     check_options(body.options)
     job = body.model_dump(mode="json")
     if sum(len(a.text) for a in body.articles) > settings.api.sync_max_chars:
-        row = await run_in_threadpool(store.create_briefing, job, QUEUED)
+        row = await run_in_threadpool(store.create_briefing, job, Status.QUEUED)
         response.status_code = 202
         response.headers["Location"] = f"/v1/briefings/{row.id}"
-        return BriefingOut(id=row.id, status="queued", location=response.headers["Location"],
+        return BriefingOut(id=row.id, status=Status.QUEUED, location=response.headers["Location"],
                            created_at=row.created_at)
-    row = await run_in_threadpool(store.create_briefing, job, RUNNING)
+    row = await run_in_threadpool(store.create_briefing, job, Status.RUNNING)
     try:
         briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
     except BriefingError as err:
@@ -61,7 +61,7 @@ async def create_briefing(
     if body.options.format == "md":
         headers = {"Location": f"/v1/briefings/{row.id}"}
         return PlainTextResponse(to_markdown(briefing), 201, headers=headers, media_type="text/markdown")  # type: ignore[return-value]
-    return BriefingOut(id=row.id, status="done", briefing=data, created_at=row.created_at)
+    return BriefingOut(id=row.id, status=Status.DONE, briefing=data, created_at=row.created_at)
 
 
 @router.get("/{briefing_id}", response_model=BriefingOut, dependencies=[Depends(deps.require_read)],
@@ -74,14 +74,14 @@ async def get_briefing(
     if format != "md" and (body := cache.get(briefing_id)) is not None:
         return Response(body, media_type="application/json")
     row = await run_in_threadpool(_row, store, briefing_id)
-    if format == "md" and row.status == DONE and row.briefing:
+    if format == "md" and row.status == Status.DONE and row.briefing:
         return PlainTextResponse(to_markdown(Briefing.model_validate(row.briefing)), media_type="text/markdown")
     # why: the stored briefing was validated when written; re-validating 10+ KB per read costs most of a read.
     body = json.dumps({
         "id": row.id, "status": row.status, "briefing": row.briefing, "error": row.error,
         "location": None, "created_at": row.created_at.isoformat() if row.created_at else None,
     }, ensure_ascii=False).encode()
-    if row.status == DONE:  # a done briefing never changes (only failed ones are retried)
+    if row.status == Status.DONE:  # a done briefing never changes (only failed ones are retried)
         cache.put(briefing_id, body)
     return Response(body, media_type="application/json")
 
@@ -105,7 +105,7 @@ def retry_briefing(briefing_id: str, response: Response, store: Annotated[Store,
     if not store.retry(briefing_id):
         raise ApiError(409, "not_failed", f"briefing {briefing_id} is {row.status}; only failed ones are retried")
     response.headers["Location"] = f"/v1/briefings/{briefing_id}"
-    return BriefingOut(id=briefing_id, status="queued", location=response.headers["Location"])
+    return BriefingOut(id=briefing_id, status=Status.QUEUED, location=response.headers["Location"])
 
 
 def _row(store: Store, briefing_id: str) -> BriefingRow:
