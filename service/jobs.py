@@ -30,11 +30,7 @@ def request_articles(request: dict[str, Any]) -> list[Article]:
 
 def request_settings(request: dict[str, Any], settings: Settings) -> Settings:
     """Apply a request's options (prompt versions) to a copy of the settings."""
-    local = settings.model_copy(deep=True)
-    prompts = (request.get("options") or {}).get("prompts")
-    if prompts:
-        local.pipeline.prompts = {**local.pipeline.prompts, **prompts}
-    return local
+    return settings.with_overrides(prompts=(request.get("options") or {}).get("prompts"))
 
 
 def brief_request(request: dict[str, Any], settings: Settings, model: BaseChatModel) -> Briefing:

@@ -65,7 +65,7 @@ def _brief(args: argparse.Namespace, settings: Settings) -> int:
     from service.pipeline.run import brief
 
     if args.prompts:
-        settings.pipeline.prompts = {**settings.pipeline.prompts, **_pairs(args.prompts, "--prompts")}
+        settings = settings.with_overrides(prompts=_pairs(args.prompts, "--prompts"))
     ingested = ingest_paths(args.paths)
     for skip in ingested.skipped:
         _error(f"{skip.origin}: {skip.reason}")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FlagKind = Literal["word-spun", "machine-translated"]
 KeyPointOrigin = Literal["llm", "extract"]
@@ -30,6 +30,15 @@ class Flag(BaseModel):
 
     kind: FlagKind
     note: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: object) -> object:
+        # why: briefings and digests stored before flags were typed hold "kind: note" strings
+        if isinstance(value, str):
+            kind, _, note = value.partition(": ")
+            return {"kind": kind, "note": note}
+        return value
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.note}"

@@ -242,13 +242,51 @@ class Settings(BaseSettings):
         """Return the configured API keys."""
         return {k.strip() for k in self.api_keys.split(",") if k.strip()}
 
-    def fingerprint(self) -> str:
-        """Return a short hash of the settings that shape a briefing (no secrets, no serving or digest options)."""
-        data = self.model_dump(
-            exclude={"llm_api_key", "api_keys", "database_url", "api", "group", "digest", "digest_schedule_enabled"}
+    @property
+    def shape(self) -> BriefingShape:
+        """The settings that shape what a briefing says (see BriefingShape)."""
+        return BriefingShape(
+            model=self.llm.model, temperature=self.llm.temperature, seed=self.llm.seed,
+            context_tokens=self.embedded.n_ctx, chunk=self.chunk, pipeline=self.pipeline,
+            verify=self.verify, fidelity=self.fidelity, group=self.group,
         )
-        data["llm"].pop("api_key", None)
-        blob = json.dumps(data, sort_keys=True, default=str).encode()
+
+    def fingerprint(self) -> str:
+        """Return a short hash of the values of the settings that shape a briefing."""
+        return self.shape.fingerprint()
+
+    def with_overrides(self, *, prompts: dict[str, str] | None = None, model: str | None = None) -> Settings:
+        """A copy with some prompt versions (per stage) and the model replaced: what a CLI option,
+        a request's options and an eval variant change."""
+        local = self.model_copy(deep=True)
+        if prompts:
+            local.pipeline.prompts = {**local.pipeline.prompts, **prompts}
+        if model:
+            local.llm.model = model
+        return local
+
+
+class BriefingShape(BaseModel):
+    """The settings that shape what a briefing says: model and sampling, chunking, prompts and
+    caps, verification, the judge, grouping. Their fingerprint stamps every briefing and eval
+    result and keys digest resume. Serving settings (URLs, ports, keys, retries, timeouts,
+    concurrency, schedules) are not part of it, nor is how a value was spelled."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    temperature: float
+    seed: int | None
+    context_tokens: int
+    chunk: ChunkSettings
+    pipeline: PipelineSettings
+    verify: VerifySettings
+    fidelity: FidelitySettings
+    group: GroupSettings
+
+    def fingerprint(self) -> str:
+        """Return a short hash of these values."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
 
 

@@ -134,10 +134,7 @@ def _run_case(
     dataset: Dataset, case: Case, variant: Variant, settings: Settings,
     checker: FidelityChecker, record: bool, live_url: str | None,
 ) -> CaseResult:
-    local = settings.model_copy(deep=True)
-    local.pipeline.prompts = {**local.pipeline.prompts, **variant.prompts}
-    if variant.model:
-        local.llm.model = variant.model
+    local = settings.with_overrides(prompts=variant.prompts, model=variant.model)
     url = (variant.backend or live_url) if record else REPLAY_URL
     if url is None:
         raise ConfigError(f"variant {variant.label}: no backend to record against")
