@@ -7,18 +7,25 @@ import hashlib
 import string
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from service.errors import PromptError
 from service.resources import PROMPTS_DIR
 
 STAGES = ("map", "collapse", "reduce", "title")
+# What each stage's reply is parsed as; a prompt file names its output, and loading checks it.
+Output = Literal["fact_lines", "merged_fact_lines", "briefing_sections", "headline"]
+STAGE_OUTPUT: dict[str, Output] = {
+    "map": "fact_lines", "collapse": "merged_fact_lines", "reduce": "briefing_sections", "title": "headline",
+}
 
 
 class Prompt(BaseModel):
-    """One prompt version: its templates, declared variables and output format."""
+    """One prompt version: its templates, declared variables, the parser its reply goes to, and
+    its completion cap (tokens)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -26,7 +33,8 @@ class Prompt(BaseModel):
     version: str
     description: str
     variables: list[str]
-    output: str
+    output: Output
+    max_tokens: int = Field(ge=8)
     system: str
     user: str
 
@@ -71,6 +79,8 @@ def load_prompt(stage: str, version: str, root: Path = PROMPTS_DIR) -> Prompt:
         raise PromptError(f"{path}: {err}") from None
     if (prompt.name, prompt.version) != (stage, version):
         raise PromptError(f"{path}: declares {prompt.ref}, expected {stage}/{version}")
+    if stage in STAGE_OUTPUT and prompt.output != STAGE_OUTPUT[stage]:
+        raise PromptError(f"{path}: output {prompt.output} cannot be parsed by stage {stage} ({STAGE_OUTPUT[stage]})")
     return prompt
 
 

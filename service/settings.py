@@ -71,10 +71,6 @@ class PipelineSettings(BaseModel):
         default_factory=lambda: {"map": "v1", "collapse": "v1", "reduce": "v1", "title": "v1"},
         description="Prompt version per stage, e.g. {'map': 'v1'}.",
     )
-    map_max_tokens: int = Field(140, ge=16, description="Completion cap of one map call.")
-    collapse_max_tokens: int = Field(320, ge=16, description="Completion cap of one collapse call.")
-    reduce_max_tokens: int = Field(260, ge=16, description="Completion cap of the reduce call.")
-    title_max_tokens: int = Field(32, ge=8, description="Completion cap of the headline call.")
     facts_token_budget: int = Field(
         1200, ge=64, description="Facts above this many tokens are collapsed before reduce."
     )

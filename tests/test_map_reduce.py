@@ -8,7 +8,7 @@ from langchain_core.language_models import BaseChatModel
 from service.aio import run_sync
 from service.clean import clean_article
 from service.models import Article, Chunk, Fact, Paragraph, Provenance
-from service.pipeline.calls import CallStats
+from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts, facts_tokens, parse_merged_lines
 from service.pipeline.map import ground_facts, merge_duplicates, parse_fact_lines
 from service.pipeline.reduce import parse_briefing
@@ -117,11 +117,9 @@ def test_collapse_merges_until_under_budget_and_keeps_provenance(
     settings.pipeline.max_collapse_rounds = 2
     before = facts_tokens(facts, settings.chunk.encoding)
     assert before > 200
-    stats = CallStats()
-    collapsed, rounds = run_sync(
-        collapse_facts(facts, load_prompt("collapse", "v1"), chat_model, settings, stats)
-    )
-    assert rounds >= 1 and stats.calls >= 2
+    llm = LLMCaller(chat_model, settings.llm)
+    collapsed, rounds = run_sync(collapse_facts(facts, load_prompt("collapse", "v1"), llm, settings))
+    assert rounds >= 1 and llm.stats.calls >= 2
     assert facts_tokens(collapsed, settings.chunk.encoding) <= 200
     known = {p for f in facts for p in f.provenance}
     assert collapsed and all(f.provenance and set(f.provenance) <= known for f in collapsed)

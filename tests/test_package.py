@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -34,9 +35,15 @@ with cassette(Path(tape), mode):
 def test_a_built_wheel_ships_prompts_and_data_and_briefs_outside_the_checkout(
     tmp_path: Path, llm_base_url: str, record_mode: str
 ) -> None:
+    # why: setuptools builds in the source tree; a copy keeps build/ out of the checkout and
+    # stale files of earlier builds out of the wheel
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", "cassettes"
+    ))
     wheels = tmp_path / "wheels"
     pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)], check=True)
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(source)], check=True)
     wheel = next(wheels.glob("briefing-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = {"prompts/map/v1.yaml", "prompts/reduce/v1.yaml", "prompts/title/v1.yaml", "service/data/judge.json",

@@ -11,6 +11,7 @@ import pytest
 from service.llm import build_chat_model
 from service.models import Article, Briefing
 from service.pipeline.run import brief
+from service.prompts import load_prompt
 from service.render import to_json, to_markdown
 from service.text import numbers, sentences, words
 from tests.conftest import cassette, make_settings
@@ -96,8 +97,7 @@ def test_run_record_accounts_for_calls_and_tokens(recorded: tuple[Briefing, Any]
 def test_completion_cap_is_sent_and_holds(recorded: tuple[Briefing, Any]) -> None:
     """llama.cpp ignores max_completion_tokens: the legacy max_tokens must go too, and hold."""
     _, tape = recorded
-    settings = make_settings()
-    caps = {settings.pipeline.map_max_tokens, settings.pipeline.reduce_max_tokens, settings.pipeline.title_max_tokens}
+    caps = {load_prompt(stage, "v1").max_tokens for stage in ("map", "reduce", "title")}
     for request, response in zip(tape.requests, tape.responses, strict=True):
         body = json.loads(request.body)
         assert body["max_tokens"] == body["max_completion_tokens"] in caps

@@ -33,11 +33,29 @@ def test_unknown_version_and_stage_are_named() -> None:
 def test_a_template_using_an_undeclared_variable_is_rejected(tmp_path: Path) -> None:
     (tmp_path / "map").mkdir()
     (tmp_path / "map" / "v1.yaml").write_text(
-        "name: map\nversion: v1\ndescription: d\nvariables: [paragraphs]\noutput: fact_lines\n"
+        "name: map\nversion: v1\ndescription: d\nvariables: [paragraphs]\noutput: fact_lines\nmax_tokens: 99\n"
         "system: s\nuser: '{paragraphs} {extra}'\n"
     )
     with pytest.raises(PromptError, match="templates use"):
         load_prompt("map", "v1", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ("output: headline\nmax_tokens: 99\n", "cannot be parsed by stage map"),
+        ("output: bullet_soup\nmax_tokens: 99\n", "output"),
+        ("output: fact_lines\n", "max_tokens"),
+    ],
+    ids=["another stage's parser", "no such parser", "no completion cap"],
+)
+def test_a_prompt_must_name_its_stage_parser_and_carry_a_cap(tmp_path: Path, fields: str, error: str) -> None:
+    (tmp_path / "map").mkdir()
+    (tmp_path / "map" / "v9.yaml").write_text(
+        f"name: map\nversion: v9\ndescription: d\nvariables: [paragraphs]\n{fields}system: s\nuser: '{{paragraphs}}'\n"
+    )
+    with pytest.raises(PromptError, match=error):
+        load_prompt("map", "v9", tmp_path)
 
 
 def test_braces_inside_article_text_are_not_templates() -> None:

@@ -32,7 +32,7 @@ def test_serving_settings_leave_the_fingerprint_and_shaping_settings_change_it(
                "BRIEFING_DATABASE_URL": "sqlite:///x.db", "BRIEFING_LLM__CONCURRENCY": "4"}
     assert _from_env(monkeypatch, **serving).fingerprint() == base
     for name, value in {"BRIEFING_GROUP__STORY_THRESHOLD": "0.9", "BRIEFING_LLM__MODEL": "other",
-                        "BRIEFING_PIPELINE__MAP_MAX_TOKENS": "99", "BRIEFING_VERIFY__MAX_KEY_POINTS": "3"}.items():
+                        "BRIEFING_PIPELINE__FACTS_TOKEN_BUDGET": "999", "BRIEFING_VERIFY__MAX_KEY_POINTS": "3"}.items():
         assert _from_env(monkeypatch, **{name: value}).fingerprint() != base, name
 
 

@@ -1,4 +1,5 @@
-"""Send one prompt to the chat model and account for calls, tokens and time."""
+"""One LLM caller per run: sends a prompt to the chat model with the prompt's own completion cap,
+and accounts for calls, tokens and time."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from service.settings import LLMSettings
 from service.text import content_words
 
 _ECHO_SHARE = 0.7
+# A list marker a model puts before a line: "-", "*", "•", "1.", "2)", "POINT 3:", "KEY POINT:".
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|(?:POINT|KEY POINT)\s*\d*\s*:)\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -42,32 +45,38 @@ class CallStats:
             self.busy_seconds += time.perf_counter() - self._busy_since
 
 
-async def complete(
-    model: BaseChatModel,
-    prompt: Prompt,
-    values: dict[str, str],
-    *,
-    max_tokens: int,
-    llm: LLMSettings,
-    stats: CallStats,
-) -> str:
-    """Render a prompt, call the model with a hard completion cap, and return the text."""
-    system, user = prompt.render(**values)
-    capped = with_token_cap(model, max_tokens, llm)
-    stats.started()
-    try:
-        reply = await capped.ainvoke([SystemMessage(system), HumanMessage(user)])
-    except Exception as err:  # noqa: BLE001 - every client failure maps onto the error tree
-        raise as_briefing_error(err) from err
-    finally:
-        stats.finished()
-    stats.calls += 1
-    stats.by_stage[prompt.name] = stats.by_stage.get(prompt.name, 0) + 1
-    usage = getattr(reply, "usage_metadata", None) or {}
-    stats.prompt_tokens += int(usage.get("input_tokens", 0))
-    stats.completion_tokens += int(usage.get("output_tokens", 0))
-    content = reply.content if isinstance(reply.content, str) else str(reply.content)
-    return drop_echoed_instructions(content, prompt)
+@dataclass
+class LLMCaller:
+    """The chat model, bound to one run's backend settings and usage totals."""
+
+    model: BaseChatModel
+    llm: LLMSettings
+    stats: CallStats = field(default_factory=CallStats)
+
+    async def ask(self, prompt: Prompt, values: dict[str, str]) -> str:
+        """Render a prompt, call the model capped at the prompt's `max_tokens`, and return the
+        reply without lines that echo the instructions."""
+        system, user = prompt.render(**values)
+        capped = with_token_cap(self.model, prompt.max_tokens, self.llm)
+        self.stats.started()
+        try:
+            reply = await capped.ainvoke([SystemMessage(system), HumanMessage(user)])
+        except Exception as err:  # noqa: BLE001 - every client failure maps onto the error tree
+            raise as_briefing_error(err) from err
+        finally:
+            self.stats.finished()
+        self.stats.calls += 1
+        self.stats.by_stage[prompt.name] = self.stats.by_stage.get(prompt.name, 0) + 1
+        usage = getattr(reply, "usage_metadata", None) or {}
+        self.stats.prompt_tokens += int(usage.get("input_tokens", 0))
+        self.stats.completion_tokens += int(usage.get("output_tokens", 0))
+        content = reply.content if isinstance(reply.content, str) else str(reply.content)
+        return drop_echoed_instructions(content, prompt)
+
+
+def strip_bullet(line: str) -> str:
+    """A reply line without its list marker (every stage's parser reads lines through this)."""
+    return _BULLET.sub("", line)
 
 
 def drop_echoed_instructions(reply: str, prompt: Prompt) -> str:

@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.language_models import BaseChatModel
-
 from service.chunk import count_tokens
 from service.models import Fact
-from service.pipeline.calls import CallStats, complete
+from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
 from service.settings import Settings
 from service.text import content_words
 
 _REFS = re.compile(r"\(?\s*((?:F\d+\s*,?\s*)+)\)?\s*$")
 _LEAD_REFS = re.compile(r"^\(?\s*((?:F\d+[\s,]*)+)\)?\s*[:.-]?\s*")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s*")
 
 
 def facts_tokens(facts: list[Fact], encoding: str) -> int:
@@ -31,9 +28,8 @@ def facts_tokens(facts: list[Fact], encoding: str) -> int:
 async def collapse_facts(
     facts: list[Fact],
     prompt: Prompt,
-    model: BaseChatModel,
+    llm: LLMCaller,
     settings: Settings,
-    stats: CallStats,
 ) -> tuple[list[Fact], int]:
     """Merge facts in budget-sized groups until they fit; return the facts and rounds run."""
     budget = settings.pipeline.facts_token_budget
@@ -42,7 +38,7 @@ async def collapse_facts(
     while facts_tokens(facts, encoding) > budget and rounds < settings.pipeline.max_collapse_rounds:
         merged: list[Fact] = []
         for group in _groups(facts, budget, encoding):
-            merged += await _collapse_group(group, prompt, model, settings, stats)
+            merged += await _collapse_group(group, prompt, llm)
         rounds += 1
         if facts_tokens(merged, encoding) >= facts_tokens(facts, encoding):
             break  # why: a round that does not shrink the facts will not converge
@@ -50,14 +46,9 @@ async def collapse_facts(
     return _fit_budget(facts, budget, encoding), rounds
 
 
-async def _collapse_group(
-    group: list[Fact], prompt: Prompt, model: BaseChatModel, settings: Settings, stats: CallStats
-) -> list[Fact]:
+async def _collapse_group(group: list[Fact], prompt: Prompt, llm: LLMCaller) -> list[Fact]:
     listing = "\n".join(f"F{i} {fact.text}" for i, fact in enumerate(group, 1))
-    reply = await complete(
-        model, prompt, {"facts": listing},
-        max_tokens=settings.pipeline.collapse_max_tokens, llm=settings.llm, stats=stats,
-    )
+    reply = await llm.ask(prompt, {"facts": listing})
     return parse_merged_lines(reply, group)
 
 
@@ -65,7 +56,7 @@ def parse_merged_lines(reply: str, group: list[Fact]) -> list[Fact]:
     """Parse '- fact (F1, F4)' lines into facts carrying the union of the named facts' provenance."""
     out: list[Fact] = []
     for line in reply.splitlines():
-        body = _BULLET.sub("", line).strip()
+        body = strip_bullet(line).strip()
         lead = _LEAD_REFS.match(body)
         if lead:
             body = body[lead.end():]

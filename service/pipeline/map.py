@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.language_models import BaseChatModel
-
 from service.fidelity.rules import missing_specifics
 from service.models import Chunk, Fact, Provenance, Rejected
-from service.pipeline.calls import CallStats, complete
+from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
 from service.settings import Settings
 from service.text import content_words, refers_to_document, sentences
 
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s*")
 _PARA_TAG = re.compile(r"\[\s*P\s*(\d+)\s*\]", re.IGNORECASE)
 _LEAD_TAG = re.compile(r"^\s*\[?\s*P\s*(\d+)\s*\]?\s*(?::|$|(?=\s))", re.IGNORECASE)
 _COMPLETE_LINE = re.compile(r"[.!?\"”’)\]]\s*$")
@@ -28,19 +25,11 @@ def render_chunk(chunk: Chunk) -> str:
 async def map_chunk(
     chunk: Chunk,
     prompt: Prompt,
-    model: BaseChatModel,
+    llm: LLMCaller,
     settings: Settings,
-    stats: CallStats,
 ) -> tuple[list[Fact], list[Rejected]]:
     """Ask the model for a chunk's facts; keep those grounded in the chunk, reject the rest."""
-    reply = await complete(
-        model,
-        prompt,
-        {"paragraphs": render_chunk(chunk)},
-        max_tokens=settings.pipeline.map_max_tokens,
-        llm=settings.llm,
-        stats=stats,
-    )
+    reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
     return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
 
 
@@ -53,7 +42,7 @@ def parse_fact_lines(reply: str, chunk: Chunk) -> list[Fact]:
         lines.pop()  # why: the completion cap cut this fact mid-sentence
     pending: list[int] = []
     for line in lines:
-        line = _BULLET.sub("", line)
+        line = strip_bullet(line)
         lead = _LEAD_TAG.match(line)
         tags = [int(lead.group(1))] if lead else []
         line = line[lead.end():] if lead else line

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from service.models import Fact, SourceInfo
-from service.pipeline.calls import CallStats, complete
+from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
-from service.settings import Settings
 from service.text import sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|(?:POINT|KEY POINT)\s*\d*\s*:)\s*", re.IGNORECASE)
 _POINT_START = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[\s*\d+\s*\])")
 _LABEL = re.compile(r"^\s*\**\s*(TITLE|SUMMARY|POINTS|KEY POINTS)\s*\**\s*:\s*", re.IGNORECASE)
 
@@ -38,19 +35,14 @@ async def reduce_facts(
     facts: list[Fact],
     sources: list[SourceInfo],
     prompt: Prompt,
-    model: BaseChatModel,
-    settings: Settings,
-    stats: CallStats,
+    llm: LLMCaller,
 ) -> Draft:
     """Ask the model for a briefing over the facts and parse it."""
     numbering = {s.id: n for n, s in enumerate(sources, 1)}
     fact_lines = "\n".join(
         f"[{','.join(str(numbering[a]) for a in f.article_ids)}] {f.text}" for f in facts
     )
-    reply = await complete(
-        model, prompt, {"facts": fact_lines},
-        max_tokens=settings.pipeline.reduce_max_tokens, llm=settings.llm, stats=stats,
-    )
+    reply = await llm.ask(prompt, {"facts": fact_lines})
     return parse_briefing(reply, [s.id for s in sources])
 
 
@@ -75,7 +67,7 @@ def parse_briefing(reply: str, source_ids: list[str]) -> Draft:
             summary_text.append(line)  # before the points, or a summing-up line after them
         else:
             section = "points"
-            text, cited = _split_citations(_BULLET.sub("", line), source_ids)
+            text, cited = _split_citations(strip_bullet(line), source_ids)
             if text:
                 draft.points.append(DraftPoint(text=text, cited=cited))
     for sentence in sentences(" ".join(summary_text)):

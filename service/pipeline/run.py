@@ -31,7 +31,7 @@ from service.models import (
     Story,
 )
 from service.pipeline.assemble import assemble
-from service.pipeline.calls import CallStats
+from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts
 from service.pipeline.map import map_chunk, merge_duplicates
 from service.pipeline.reduce import Draft, reduce_facts
@@ -93,17 +93,18 @@ async def _run(
     index = SourceIndex.build(cleaned)
     # why: embedding the sources overlaps the LLM calls instead of adding to wall time.
     embedded = asyncio.ensure_future(asyncio.to_thread(lambda: index.embed(embedder.result())))
-    stats = CallStats()
+    llm = LLMCaller(model, settings.llm)
+    stats = llm.stats
     rejected: list[Rejected] = []
     try:
-        facts = await _map(cleaned, prompts["map"], model, settings, stats, rejected, progress)
+        facts = await _map(cleaned, prompts["map"], llm, settings, rejected, progress)
         proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
         facts = merge_duplicates(facts)
         progress(f"collapse: {len(facts)} facts")
-        facts, rounds = await collapse_facts(facts, prompts["collapse"], model, settings, stats)
+        facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
         sources = [_source_info(c) for c in cleaned]
         progress(f"reduce: {len(facts)} facts from {len(sources)} sources")
-        draft = await reduce_facts(facts, sources, prompts["reduce"], model, settings, stats) if facts else Draft()
+        draft = await reduce_facts(facts, sources, prompts["reduce"], llm) if facts else Draft()
     finally:
         await embedded
     progress("stories and disagreements")
@@ -115,7 +116,7 @@ async def _run(
         point.disputed = disputed(point.text, disagreements)
     progress("title")
     title, title_rejected = await write_title(
-        result.summary + result.points[:3], index, verifier, prompts["title"], model, settings, stats
+        result.summary + result.points[:3], index, verifier, prompts["title"], llm
     )
     run = RunRecord(
         model=settings.llm.model,
@@ -181,9 +182,8 @@ def _clean(articles: list[Article], skipped: list[Skipped], progress: Progress) 
 async def _map(
     cleaned: list[CleanArticle],
     prompt: Prompt,
-    model: BaseChatModel,
+    llm: LLMCaller,
     settings: Settings,
-    stats: CallStats,
     rejected: list[Rejected],
     progress: Progress,
 ) -> list[Fact]:
@@ -194,7 +194,7 @@ async def _map(
     async def one(chunk_index: int) -> tuple[list[Fact], list[Rejected]]:
         nonlocal done
         async with limit:
-            result = await map_chunk(chunks[chunk_index], prompt, model, settings, stats)
+            result = await map_chunk(chunks[chunk_index], prompt, llm, settings)
         done += 1
         progress(f"map: {done}/{len(chunks)} chunks")
         return result

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 
-from langchain_core.language_models import BaseChatModel
-
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
-from service.pipeline.calls import CallStats, complete
+from service.pipeline.calls import LLMCaller
 from service.pipeline.extract import names_title
 from service.pipeline.verify import SupportChecker
 from service.prompts import Prompt
-from service.settings import Settings
 from service.text import refers_to_document
 
 _MAX_WORDS = 16
@@ -23,18 +20,13 @@ async def write_title(
     index: SourceIndex,
     checker: SupportChecker,
     prompt: Prompt,
-    model: BaseChatModel,
-    settings: Settings,
-    stats: CallStats,
+    llm: LLMCaller,
 ) -> tuple[str, list[Rejected]]:
     """Ask for a headline over verified sentences; fall back to a names title if it fails the check."""
     fallback = names_title(index)
     if not sentences:
         return fallback, []
-    reply = await complete(
-        model, prompt, {"briefing": "\n".join(s.text for s in sentences)},
-        max_tokens=settings.pipeline.title_max_tokens, llm=settings.llm, stats=stats,
-    )
+    reply = await llm.ask(prompt, {"briefing": "\n".join(s.text for s in sentences)})
     title = clean_headline(reply)
     if not title:
         return fallback, []

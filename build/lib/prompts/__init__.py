@@ -1,2 +1,0 @@
-"""The versioned prompt files, `<stage>/<version>.yaml`: data shipped with the program (see
-service/prompts.py)."""

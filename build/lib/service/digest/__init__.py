@@ -1,1 +1,0 @@
-"""Daily digests: a date's articles grouped into ranked stories, one briefing per story."""
