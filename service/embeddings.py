@@ -38,12 +38,13 @@ class Embedder:
         fresh = np.asarray(self._model.run(missing), dtype=np.float32) if missing else np.zeros((0, DIMENSIONS))
         with self._lock:
             self.encoded += len(missing)
-            known = dict(zip(missing, fresh, strict=True))
+            new = dict(zip(missing, fresh, strict=True))
+            known = dict(new)
             for text in texts:
                 if text in self._vectors:
                     self._vectors.move_to_end(text)
                     known.setdefault(text, self._vectors[text])
-            self._vectors.update((t, v) for t, v in known.items() if t in missing)
+            self._vectors.update(new)
             while len(self._vectors) > self._cached:
                 self._vectors.popitem(last=False)
         return np.stack([known[t] for t in texts])

@@ -150,7 +150,8 @@ def flipped(claim: str, passage: Sequence[str]) -> str | None:
     # why: over all edits together, so "not found any" -> "found no" is no flip
     if sum(_negations(old) for old, _ in edits) % 2 != sum(_negations(new) for _, new in edits) % 2:
         return f"adds or removes a negation of the source's “{sentence}”"
-    said = _digits(theirs)
+    # why: a number may be split over tokens ("235 000", "1 . 1 million"): adjacent pairs count too
+    said = {_digits(theirs[i : i + n]) for n in (1, 2) for i in range(len(theirs))}
     for old, new in edits:
         if len(old) == 1 and len(new) == 1 and new[0].lower() in OPPOSITES.get(old[0].lower(), ()):
             return f"turns “{old[0]}” in the source into its opposite “{new[0]}”"
