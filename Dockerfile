@@ -10,6 +10,7 @@ COPY pyproject.toml README.md ./
 COPY service ./service
 COPY prompts ./prompts
 COPY examples ./examples
-RUN pip install --no-cache-dir -e .
+# prompts and data ship inside the package (tests/test_package.py), so no editable install
+RUN pip install --no-cache-dir .
 EXPOSE 8000 8080
 CMD ["briefing", "serve", "--host", "0.0.0.0", "--port", "8000"]
