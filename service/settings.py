@@ -103,7 +103,7 @@ class FidelitySettings(BaseModel):
         3, ge=1, le=16, description="Closest source sentences retrieved per claim; each is judged with its "
         "neighbours, and all of them together as one more window.",
     )
-    block_size: int = Field(16, ge=1, description="Items embedded and judged together in one batch when scoring many.")
+    block_size: int = Field(16, ge=1, description="Items embedded and judged together when scoring many.")
 
 
 class ApiSettings(BaseModel):

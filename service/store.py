@@ -13,8 +13,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from service.models import Article, Status
 from service.resources import MIGRATIONS_DIR
 
-MIGRATIONS = MIGRATIONS_DIR
-
 
 class Base(DeclarativeBase):
     """Declarative base of every table."""
@@ -97,7 +95,7 @@ class Store:
         from alembic.config import Config
 
         config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
         config.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
@@ -154,7 +152,7 @@ class Store:
         return [_article(r) for r in rows]
 
     # briefings and jobs
-    def create_briefing(self, request: dict[str, Any], status: str = Status.QUEUED) -> BriefingRow:
+    def create_briefing(self, request: dict[str, Any], status: Status = Status.QUEUED) -> BriefingRow:
         """Store a new briefing request with the given status."""
         with self.sessions.begin() as session:
             row = BriefingRow(status=status, request=request, attempts=1 if status == Status.RUNNING else 0)
@@ -260,7 +258,7 @@ class Store:
         return None
 
     def finish_digest(
-        self, day: str, *, status: str, digest: dict[str, Any] | None = None, error: str | None = None
+        self, day: str, *, status: Status, digest: dict[str, Any] | None = None, error: str | None = None
     ) -> None:
         """Record the end of a digest run; a failed run keeps the last good digest."""
         with self.sessions.begin() as session:

@@ -28,8 +28,9 @@ from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
 from service.models import Article, Digest
+from service.resources import MIGRATIONS_DIR
 from service.settings import DigestSettings, Settings
-from service.store import MIGRATIONS, DigestRow, DigestStoryRow, Store
+from service.store import DigestRow, DigestStoryRow, Store
 from tests.conftest import EXAMPLES, cassette, make_settings
 
 DAY = "2024-11-18"
@@ -338,7 +339,7 @@ def test_migrating_an_existing_database_keeps_its_articles(tmp_path: Path) -> No
 
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", store.url)
     command.upgrade(config, "0001")
     with store.engine.begin() as connection:

@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
-from service.fidelity.checker import RULE_BROKEN, FidelityChecker, Item, embed_block
+from service.fidelity.checker import FidelityChecker, Item, embed_block
 from service.fidelity.contrast import NEGATIVE_KINDS, POSITIVE_KINDS, Pair, pairs_from_documents
 from service.fidelity.judge import Judge, JudgeCalibration
-from service.fidelity.rules import Rule, problems
+from service.fidelity.rules import Rule, capped, problems
 from service.text import sentences
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "evals" / "data" / "faithfulness"
@@ -142,8 +142,7 @@ def calibrate(
     alone = calibration.probability(logits)
 
     def with_rules(*rules: Rule) -> np.ndarray:
-        broken = np.array([bool(j.broken & set(rules)) for j in judged])
-        return np.where(broken, np.minimum(alone, RULE_BROKEN), alone)
+        return capped(alone, np.array([bool(j.broken & set(rules)) for j in judged]))
 
     scores = with_rules("quote", "flip")
     calibration.threshold = best_threshold(scores[on_fit], labels[on_fit])
@@ -181,8 +180,7 @@ def kind_metrics(pairs: list[Pair], judge: Judge, calibration: JudgeCalibration)
     if not pairs:
         return []
     alone = calibration.probability(judge.logits([(p.evidence, p.claim) for p in pairs]))
-    broken = np.array([bool(problems(p.claim, sentences(p.evidence), p.evidence)) for p in pairs])
-    scores = np.where(broken, np.minimum(alone, RULE_BROKEN), alone)
+    scores = capped(alone, np.array([bool(problems(p.claim, sentences(p.evidence), p.evidence)) for p in pairs]))
     supported = np.array([p.supported for p in pairs])
     out = []
     for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS):

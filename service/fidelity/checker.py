@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from service.embeddings import Embedder, get_embedder
 from service.fidelity.judge import Judge, get_judge
-from service.fidelity.rules import Problem, problems
+from service.fidelity.rules import RULE_BROKEN, Problem, problems
 from service.fidelity.sources import SourceIndex
 from service.fidelity.windows import Retrieved, Window, retrieve, windows
 from service.models import Evidence
@@ -29,8 +29,6 @@ from service.text import sentences
 
 Sources = Sequence[str] | Mapping[str, str]
 Item = tuple[str | int | None, Sources, str]
-# The score of a claim that breaks a hard rule, whatever the judge says.
-RULE_BROKEN = 0.05
 # Retrieved sentences this close to the best one count as the passage the rules read.
 _CLOSE_MARGIN = 0.15
 

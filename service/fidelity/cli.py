@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import IO, Any
 
 from service.fidelity.checker import FidelityChecker
-from service.fidelity.train import TrainConfig as TrainDefaults
 from service.settings import Settings
 
 Report = Callable[[str], None]
@@ -32,11 +31,12 @@ def add_commands(commands: Any, handler: Callable[..., int]) -> None:
     calibrate.add_argument("--save", action="store_true", help="store the calibration and threshold")
     calibrate.set_defaults(handler=handler, fidelity=calibrate_data)
     train = sub.add_parser("train", help="fine-tune the judge and export the ONNX models (needs the train extra)")
-    train.add_argument("--epochs", type=int, default=TrainDefaults().epochs)
-    train.add_argument("--seed", type=int, default=TrainDefaults().seed)
+    train.add_argument("--epochs", type=int, help="passes over the pairs (default: TrainConfig's, 2)")
+    train.add_argument("--seed", type=int, help="seed of pairs and training (default: TrainConfig's)")
     train.add_argument("--limit", type=int, help="train on at most N pairs (a quick smoke run)")
     train.add_argument("--out", type=Path, help="write the models here instead of service/data/onnx")
     train.set_defaults(handler=handler, fidelity=train_judge)
+
 
 def score_file(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
     """Stream-score a JSONL file; a malformed line is reported by number and the rest still scores."""
@@ -135,7 +135,8 @@ def train_judge(args: argparse.Namespace, settings: Settings, report: Report, er
         from service.fidelity.train import TrainConfig, train
         from service.onnx_models import ONNX_DIR
 
-        config = TrainConfig(epochs=args.epochs, seed=args.seed, limit=args.limit)
+        given = {"epochs": args.epochs, "seed": args.seed, "limit": args.limit}
+        config = TrainConfig(**{k: v for k, v in given.items() if v is not None})
         train(config, out=args.out or ONNX_DIR, report=report)
     except ModuleNotFoundError as err:
         error(f"fidelity train needs the training extra ({err.name} is missing): pip install -e '.[train]'")

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel
 
 from service.text import STOPWORDS, content_words, dates, name_occurs, numbers, proper_names, words
@@ -82,6 +83,8 @@ OPPOSITES: dict[str, tuple[str, ...]] = _opposites(_OPPOSITES)
 
 
 Rule = Literal["quote", "flip"]
+# The score of a claim that breaks a hard rule, whatever the judge says.
+RULE_BROKEN = 0.05
 
 
 class Problem(BaseModel):
@@ -99,6 +102,11 @@ def problems(claim: str, passage: Sequence[str], quotable: str) -> list[Problem]
     if flip:
         found.append(Problem(rule="flip", detail=flip))
     return found
+
+
+def capped(probabilities: np.ndarray, broken: np.ndarray) -> np.ndarray:
+    """Scores with the claims that break a rule capped at RULE_BROKEN."""
+    return np.where(broken, np.minimum(probabilities, RULE_BROKEN), probabilities)
 
 
 def misquotes(claim: str, quotable: str) -> list[str]:
