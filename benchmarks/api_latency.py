@@ -32,6 +32,7 @@ def stored_briefing_payload() -> dict[str, object]:
     from service.evals.recording import cassette
     from service.ingest import ingest_paths
     from service.llm import build_chat_model
+    from service.pipeline.prepare import prepare
     from service.pipeline.run import brief
     from service.settings import Settings
 
@@ -39,7 +40,8 @@ def stored_briefing_payload() -> dict[str, object]:
     settings.llm.max_retries = 0
     model = build_chat_model(settings.llm, "http://127.0.0.1:9/v1")
     with cassette(ROOT / "tests" / "cassettes" / "test_pipeline" / "four_articles.yaml", "none"):
-        briefing = brief(ingest_paths([ROOT / "examples" / "articles"]).articles, settings=settings, model=model)
+        corpus = prepare(ingest_paths([ROOT / "examples" / "articles"]).articles, settings.group)
+        briefing = brief(corpus, settings=settings, model=model)
     return briefing.model_dump(mode="json")
 
 

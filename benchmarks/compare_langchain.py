@@ -31,6 +31,7 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
     """Brief the articles with this project's pipeline."""
     from service.ingest import ingest_paths
     from service.llm import build_chat_model
+    from service.pipeline.prepare import prepare
     from service.pipeline.run import brief
     from service.settings import get_settings
 
@@ -38,7 +39,7 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
     articles = ingest_paths(paths).articles
     model = build_chat_model(settings.llm, base_url)
     started = time.perf_counter()
-    briefing = brief(articles, settings=settings, model=model)
+    briefing = brief(prepare(articles, settings.group), settings=settings, model=model)
     wall = time.perf_counter() - started
     run = briefing.run
     text = "\n".join([briefing.title, briefing.summary, *[f"- {p.text}" for p in briefing.key_points]])

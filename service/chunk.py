@@ -77,26 +77,25 @@ def chunk_article(article: CleanArticle, settings: ChunkSettings) -> list[Chunk]
 
 
 def _fit(paragraph: Paragraph, settings: ChunkSettings) -> list[tuple[Paragraph, int]]:
-    from service.text import sentences
-
     tokens = count_tokens(paragraph.text, settings.encoding)
     if tokens <= settings.max_tokens:
         return [(paragraph, tokens)]
     parts: list[tuple[Paragraph, int]] = []
     buffer: list[str] = []
-    for sentence in sentences(paragraph.text):
+    for sentence in paragraph.sentences:
         candidate = " ".join([*buffer, sentence])
         if buffer and count_tokens(candidate, settings.encoding) > settings.max_tokens:
-            parts.append(_piece(paragraph, " ".join(buffer), settings))
+            parts.append(_piece(paragraph, buffer, settings))
             buffer = []
         buffer.append(sentence)
     if buffer:
-        parts.append(_piece(paragraph, " ".join(buffer), settings))
+        parts.append(_piece(paragraph, buffer, settings))
     return [p for part in parts for p in _hard_split(part, settings)]
 
 
-def _piece(paragraph: Paragraph, text: str, settings: ChunkSettings) -> tuple[Paragraph, int]:
-    return paragraph.model_copy(update={"text": text}), count_tokens(text, settings.encoding)
+def _piece(paragraph: Paragraph, split: list[str], settings: ChunkSettings) -> tuple[Paragraph, int]:
+    text = " ".join(split)
+    return paragraph.model_copy(update={"text": text, "sentences": split}), count_tokens(text, settings.encoding)
 
 
 def _hard_split(piece: tuple[Paragraph, int], settings: ChunkSettings) -> list[tuple[Paragraph, int]]:
@@ -108,7 +107,8 @@ def _hard_split(piece: tuple[Paragraph, int], settings: ChunkSettings) -> list[t
     ids = enc.encode(paragraph.text, disallowed_special=())
     step = settings.max_tokens
     return [
-        (paragraph.model_copy(update={"text": enc.decode(ids[i : i + step])}), len(ids[i : i + step]))
+        (paragraph.model_copy(update={"text": (part := enc.decode(ids[i : i + step])), "sentences": [part]}),
+         len(ids[i : i + step]))
         for i in range(0, len(ids), step)
     ]
 

@@ -89,7 +89,8 @@ def clean_article(article: Article) -> CleanArticle:
     dropped: list[Dropped] = []
     in_speculation = False
     for index, text in enumerate(split_paragraphs(article.text), 1):
-        verdict = judge_paragraph(text, in_speculative_section=in_speculation)
+        paragraph = Paragraph(article_id=article.id, index=index, text=text)
+        verdict = judge_paragraph(text, split=paragraph.sentences, in_speculative_section=in_speculation)
         if verdict.opens_section:
             in_speculation = True
         elif verdict.reason is None and not is_heading(text):
@@ -97,14 +98,17 @@ def clean_article(article: Article) -> CleanArticle:
         if verdict.reason is None and is_heading(text):
             verdict = Verdict("section heading, no content")
         if verdict.reason is None:
-            kept.append(Paragraph(article_id=article.id, index=index, text=text))
+            kept.append(paragraph)
         else:
             dropped.append(Dropped(source=article.id, paragraph=index, text=text, reason=verdict.reason))
     return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text))
 
 
-def judge_paragraph(text: str, *, in_speculative_section: bool = False) -> Verdict:
-    """Decide whether one paragraph is speculative boilerplate, and why."""
+def judge_paragraph(
+    text: str, *, split: list[str] | None = None, in_speculative_section: bool = False
+) -> Verdict:
+    """Decide whether one paragraph (or sentence) is speculative boilerplate, and why; `split` is
+    its sentences when already split."""
     injection = _INJECTION_RE.search(text)
     if injection:
         return Verdict(f"instructions addressed to an AI ('{injection.group(0).strip()}')")
@@ -112,7 +116,7 @@ def judge_paragraph(text: str, *, in_speculative_section: bool = False) -> Verdi
     meta = next((m for r in _META_RE if (m := r.search(text))), None)
     if meta and not attributed:
         return Verdict(f"meta-commentary ('{meta.group(0).strip()}')", opens_section=True)
-    stats = _speculation_stats(text)
+    stats = _speculation_stats(text, split or sentences(text) or [text])
     if _LIST_ITEM_RE.match(text) and not attributed and (in_speculative_section or stats.speculative):
         return Verdict("speculative trend-list item", opens_section=True)
     if in_speculative_section and not attributed and stats.specific_per_sentence < 1.0:
@@ -141,9 +145,8 @@ class _SpeculationStats:
         )
 
 
-def _speculation_stats(text: str) -> _SpeculationStats:
-    sents = sentences(text) or [text]
-    n = len(sents)
+def _speculation_stats(text: str, split: list[str]) -> _SpeculationStats:
+    n = len(split)
     hedges = sum(1 for w in words(text) if w in _HEDGES)
     generic = len(EDITORIAL.findall(text))
     specific = len(_SPECIFIC.findall(text))

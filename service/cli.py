@@ -62,6 +62,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _brief(args: argparse.Namespace, settings: Settings) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from service.llm import open_chat_model
+    from service.pipeline.prepare import prepare
     from service.pipeline.run import brief
 
     if args.prompts:
@@ -73,7 +77,14 @@ def _brief(args: argparse.Namespace, settings: Settings) -> int:
         _error("no articles to brief")
         return EXIT_FAILED
     _progress(f"read {len(ingested.articles)} articles")
-    briefing = brief(ingested.articles, settings=settings, skipped=ingested.skipped, progress=_progress)
+    # why: preparing (cleaning, embedding, grouping) overlaps starting the LLM backend.
+    with ThreadPoolExecutor(1) as pool:
+        preparing = pool.submit(
+            prepare, ingested.articles, settings.group, skipped=ingested.skipped, progress=_progress
+        )
+        _progress("starting the LLM backend")
+        with open_chat_model(settings) as model:
+            briefing = brief(preparing.result(), settings=settings, model=model, progress=_progress)
     text = render(briefing, args.format)
     if args.output:
         args.output.write_text(text, encoding="utf-8")

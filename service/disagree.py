@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from service.models import Claim, CleanArticle, Disagreement
-from service.text import STOPWORDS, sentences
+from service.text import STOPWORDS
 
 _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9,
           "trillion": 1e12}
@@ -90,7 +90,7 @@ def mentions(article: CleanArticle) -> list[Mention]:
     found: list[Mention] = []
     context = ""
     for paragraph in article.paragraphs:
-        for sentence in sentences(paragraph.text) or [paragraph.text]:
+        for sentence in paragraph.sentences:
             found += _sentence_mentions(article.article.id, sentence, context)
             context += " " + sentence
     return found

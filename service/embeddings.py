@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
 
 import numpy as np
 
@@ -54,22 +53,5 @@ def get_embedder() -> Embedder:
     """Load the embedding model once per process (thread-safe)."""
     with _lock:
         if not _loaded:
-            model = OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens)
-            # why: open the session here, so load_in_background really loads it off the hot path
-            model.session, model.tokenizer  # noqa: B018
-            _loaded.append(Embedder(model))
+            _loaded.append(Embedder(OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens)))
         return _loaded[0]
-
-
-def load_in_background() -> Future[Embedder]:
-    """Start loading the model on a thread, so it is ready when the LLM calls finish."""
-    future: Future[Embedder] = Future()
-
-    def work() -> None:
-        try:
-            future.set_result(get_embedder())
-        except BaseException as err:  # noqa: BLE001 - handed to whoever waits on the future
-            future.set_exception(err)
-
-    threading.Thread(target=work, name="embedder-load", daemon=True).start()
-    return future

@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.embeddings import Embedder
 from service.models import CleanArticle, Story
 from service.settings import GroupSettings
-from service.text import STOPWORDS, dates, numbers, proper_names, sentences, words
+from service.text import STOPWORDS, dates, numbers, proper_names, words
 
 # Words that open or decorate names but say nothing about which event an article reports.
 _NAME_NOISE = frozenset(
@@ -31,17 +30,13 @@ class _Profile:
 
 
 def group_stories(
-    articles: list[CleanArticle],
-    embedder: Embedder,
-    settings: GroupSettings,
-    *,
-    vectors: dict[str, np.ndarray] | None = None,
+    articles: list[CleanArticle], vectors: dict[str, np.ndarray], settings: GroupSettings
 ) -> list[Story]:
-    """Return the stories of a batch, most independent sources first; `vectors` reuses sentence embeddings."""
+    """Return the stories of a batch, most independent sources first; `vectors` holds each article's
+    sentence embeddings, one row per sentence of its paragraphs."""
     if not articles:
         return []
-    vectors = vectors or {}
-    profiles = [_profile(a, embedder, vectors.get(a.article.id)) for a in articles]
+    profiles = [_profile(a, vectors[a.article.id]) for a in articles]
     # Each group of copies is led by its cleanest member (unflagged first).
     copies = [sorted(group, key=lambda i: (bool(articles[i].flags), i)) for group in _copies(profiles, settings)]
     # why: copies are one source, so they must not outweigh other reports when deciding what is one event.
@@ -91,11 +86,9 @@ def _similarity(
     return similarity
 
 
-def _profile(article: CleanArticle, embedder: Embedder, vectors: np.ndarray | None) -> _Profile:
+def _profile(article: CleanArticle, vectors: np.ndarray) -> _Profile:
     text = "\n".join(p.text for p in article.paragraphs)
-    sents = sentences(text) or [text]
-    if vectors is None or not len(vectors):
-        vectors = embedder.encode(sents)
+    sents = [s for p in article.paragraphs for s in p.sentences]
     mean = vectors.mean(axis=0)
     terms: Counter[str] = Counter()
     skeleton: list[str] = []

@@ -12,6 +12,7 @@ from langchain_core.language_models import BaseChatModel
 from service.aio import run_sync
 from service.errors import BriefingError
 from service.models import Article, Briefing
+from service.pipeline.prepare import prepare
 from service.pipeline.run import abrief
 from service.settings import Settings
 from service.store import Store
@@ -34,8 +35,10 @@ def request_settings(request: dict[str, Any], settings: Settings) -> Settings:
 
 
 def brief_request(request: dict[str, Any], settings: Settings, model: BaseChatModel) -> Briefing:
-    """Brief a stored request on the shared event loop."""
-    return run_sync(abrief(request_articles(request), settings=request_settings(request, settings), model=model))
+    """Brief a stored request: prepared on the calling thread, briefed on the shared event loop."""
+    settings = request_settings(request, settings)
+    corpus = prepare(request_articles(request), settings.group)
+    return run_sync(abrief(corpus, settings=settings, model=model))
 
 
 class JobWorkers:

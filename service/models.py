@@ -9,6 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from service.text import sentences as split_sentences
+
 FlagKind = Literal["word-spun", "machine-translated"]
 KeyPointOrigin = Literal["llm", "extract"]
 RejectionStage = Literal["map", "summary", "key point", "title"]
@@ -74,11 +76,18 @@ class Article(BaseModel):
 
 
 class Paragraph(BaseModel):
-    """A paragraph of an article, numbered from 1 within it."""
+    """A paragraph of an article, numbered from 1 within it, split into sentences once, here."""
 
     article_id: str
     index: int
     text: str
+    sentences: list[str] = Field(default_factory=list, description="Filled from text when not given.")
+
+    @model_validator(mode="after")
+    def _split(self) -> Paragraph:
+        if not self.sentences:
+            self.sentences = split_sentences(self.text) or [self.text]
+        return self
 
 
 class Dropped(BaseModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from functools import partial
@@ -27,7 +28,8 @@ from service.digest.schedule import DigestWorker, digest_day, missed_days, next_
 from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
-from service.models import Article, Digest
+from service.models import Article, CleanArticle, Digest
+from service.pipeline import prepare as prepare_module
 from service.resources import MIGRATIONS_DIR
 from service.settings import DigestSettings, Settings
 from service.store import DigestRow, DigestStoryRow, Store
@@ -63,12 +65,21 @@ def _count(store: Store, table: type[DigestRow] | type[DigestStoryRow]) -> int:
 
 
 def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_and_reruns_in_place(
-    cli_env: Path, database_url: str, record_mode: str
+    cli_env: Path, database_url: str, record_mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert main(["ingest", str(EXAMPLES), "--date", DAY]) == 0
+    cleaned: Counter[str] = Counter()
+    real_clean = prepare_module.clean_article
+
+    def counting_clean(article: Article) -> CleanArticle:
+        cleaned[article.id] += 1
+        return real_clean(article)
+
+    monkeypatch.setattr(prepare_module, "clean_article", counting_clean)
     with cassette("test_digest/examples", record_mode):
         assert main(["digest", "run", "--date", DAY]) == 0
     ids = _ids()
+    assert cleaned == dict.fromkeys(ids, 1)  # one preparation for the two stories
     digest = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text())
     assert digest.status == "done" and digest.articles == 4
     first, second = digest.stories

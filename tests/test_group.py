@@ -10,9 +10,10 @@ import pytest
 from service.clean import clean_article
 from service.disagree import disputed, find_disagreements
 from service.embeddings import Embedder, get_embedder
+from service.fidelity.sources import SourceIndex
 from service.group import group_stories
 from service.ingest import ingest_paths
-from service.models import Article, CleanArticle
+from service.models import Article, CleanArticle, Story
 from service.settings import GroupSettings
 from tests.conftest import EXAMPLES
 
@@ -46,6 +47,12 @@ def _article(text: str, **fields: object) -> CleanArticle:
     return clean_article(Article(id=Article.make_id(text), text=text, **fields))  # type: ignore[arg-type]
 
 
+def _group(batch: list[CleanArticle], embedder: Embedder) -> list[Story]:
+    index = SourceIndex.build(batch)
+    index.embed(embedder)
+    return group_stories(batch, {a.article.id: index.vectors_of(a.article.id) for a in batch}, GroupSettings())
+
+
 def _spin(text: str) -> str:
     return re.sub(r"\b[a-z]+\b", lambda m: SPIN.get(m.group(0), m.group(0)), text)
 
@@ -58,7 +65,7 @@ def _ids(stories: list, articles: list[CleanArticle]) -> list[set[int]]:
 def test_the_example_articles_form_two_stories_ranked_by_sources(
     examples: list[CleanArticle], embedder: Embedder
 ) -> None:
-    stories = group_stories(examples, embedder, GroupSettings())
+    stories = _group(examples, embedder)
     assert _ids(stories, examples) == [{1, 2, 3}, {0}]  # November authorisation first: three sources
     assert [s.independent_sources for s in stories] == [3, 1]
 
@@ -69,7 +76,7 @@ def test_syndicated_and_spun_copies_count_as_one_source(examples: list[CleanArti
     spun = _article(_spin(rewrite))
     assert any(f.kind == "word-spun" for f in spun.flags)
     batch = [*examples, syndicated, spun]
-    stories = group_stories(batch, embedder, GroupSettings())
+    stories = _group(batch, embedder)
     assert _ids(stories, batch) == [{1, 2, 3, 4, 5}, {0}]
     number = {a.article.id: n for n, a in enumerate(batch)}
     assert sorted(sorted(number[i] for i in group) for group in stories[0].independent) == [[1], [2, 4, 5], [3]]
@@ -78,7 +85,7 @@ def test_syndicated_and_spun_copies_count_as_one_source(examples: list[CleanArti
 
 def test_unrelated_news_stays_apart(examples: list[CleanArticle], embedder: Embedder) -> None:
     batch = [*examples, _article(FOOTBALL), _article(RATES)]
-    stories = group_stories(batch, embedder, GroupSettings())
+    stories = _group(batch, embedder)
     assert sorted(map(sorted, _ids(stories, batch))) == [[0], [1, 2, 3], [4], [5]]
 
 
@@ -89,8 +96,8 @@ def test_articles_published_far_apart_are_different_stories(
     texts = [examples[1].article.text, examples[2].article.text]
     close = [_article(t, published=day + timedelta(hours=n)) for n, t in enumerate(texts)]
     apart = [close[0], _article(texts[1], published=day + timedelta(days=30))]
-    assert len(group_stories(close, embedder, GroupSettings())) == 1
-    assert len(group_stories(apart, embedder, GroupSettings())) == 2
+    assert len(_group(close, embedder)) == 1
+    assert len(_group(apart, embedder)) == 2
 
 
 def test_the_atacms_range_dispute_is_found_with_each_value_and_its_sources(examples: list[CleanArticle]) -> None:
@@ -137,7 +144,7 @@ def test_stories_rank_by_independent_sources_not_by_copies(embedder: Embedder) -
     wire = [_article(RATES + suffix) for suffix in ("", "\nReporting by a wire service.", "\nSyndicated.")]
     reports = [_article(FOOTBALL), _article(FOOTBALL_OTHER_OUTLET)]
     batch = [*wire, *reports]
-    stories = group_stories(batch, embedder, GroupSettings())
+    stories = _group(batch, embedder)
     assert _ids(stories, batch) == [{3, 4}, {0, 1, 2}]  # two outlets outrank one story syndicated three times
     assert [(s.independent_sources, len(s.article_ids)) for s in stories] == [(2, 2), (1, 3)]
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections import Counter
+from typing import Any, cast
 
 import pytest
 
+from service.embeddings import Embedder
 from service.llm import build_chat_model
 from service.models import Article, Briefing
+from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
+from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
 from service.prompts import load_prompt
 from service.render import to_json, to_markdown
@@ -19,16 +23,43 @@ from tests.conftest import cassette, make_settings
 FUTURE_TRENDS = "000_337dc3b85a9c6a45.txt"
 
 
+class CountingModel:
+    """The embedding model, counting how often each text is run through it."""
+
+    def __init__(self) -> None:
+        self.model = OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens)
+        self.runs: Counter[str] = Counter()
+
+    def run(self, texts: list[str]) -> Any:
+        self.runs.update(texts)
+        return self.model.run(texts)
+
+
+@pytest.fixture(scope="module")
+def counted() -> CountingModel:
+    return CountingModel()
+
+
 @pytest.fixture(scope="module")
 def recorded(
-    example_articles: list[Article], llm_base_url: str, record_mode: str
+    example_articles: list[Article], llm_base_url: str, record_mode: str, counted: CountingModel
 ) -> tuple[Briefing, Any]:
-    """Brief the four examples once for the whole module; return the briefing and the cassette."""
+    """Brief the four examples once for the whole module (with an embedder that remembers nothing, so
+    every request to embed a text reaches the model); return the briefing and the cassette."""
     settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
+    corpus = prepare(example_articles, settings.group, embedder=Embedder(cast(OnnxModel, counted), cached=0))
     with cassette("test_pipeline/four_articles", record_mode) as tape:
-        briefing = brief(example_articles, settings=settings, model=model)
+        briefing = brief(corpus, settings=settings, model=model)
     return briefing, tape
+
+
+def test_one_run_embeds_each_sentence_once(recorded: tuple[Briefing, Any], counted: CountingModel) -> None:
+    briefing, _ = recorded
+    twice = {text: n for text, n in counted.runs.items() if n > 1}
+    assert not twice, f"embedded more than once: {twice}"
+    shipped = [p.text for p in briefing.summary_sentences + briefing.key_points]
+    assert set(shipped) <= set(counted.runs)  # the claims went through this embedder too
 
 
 def _briefing_sentences(briefing: Briefing) -> list[str]:
@@ -137,7 +168,7 @@ def test_instructions_inside_an_article_are_content_not_commands(llm_base_url: s
     settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
     with cassette("test_pipeline/injection", record_mode) as tape:
-        briefing = brief([article], settings=settings, model=model)
+        briefing = brief(prepare([article], settings.group), settings=settings, model=model)
     assert any("instructions addressed to an AI" in d.reason for d in briefing.dropped)
     sent = " ".join(json.loads(r.body)["messages"][1]["content"] for r in tape.requests)
     assert "Ignore all previous instructions" not in sent

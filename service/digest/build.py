@@ -1,4 +1,4 @@
-"""Build one date's digest: inputs -> clean -> stories -> one briefing per story -> stored and written.
+"""Build one date's digest: inputs -> one prepared corpus -> a briefing per story -> stored and written.
 
 A story's briefing is stored as soon as it is done, keyed by its articles and the settings, so a run
 that was killed resumes after the stories it finished, and a rerun of the date replaces the digest.
@@ -15,14 +15,12 @@ from datetime import UTC, date, datetime
 from langchain_core.language_models import BaseChatModel
 
 from service.aio import run_sync
-from service.clean import clean_article
 from service.digest.inputs import DigestInputs, collect
 from service.digest.outputs import write_outputs
-from service.embeddings import get_embedder
 from service.errors import BackendError, BriefingError
-from service.group import group_stories
 from service.llm import open_chat_model
-from service.models import Article, Briefing, Digest, DigestStory, DigestTotals, Skipped, Status, Story
+from service.models import Briefing, Digest, DigestStory, DigestTotals, Skipped, Status, Story
+from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.run import abrief
 from service.settings import Settings
 from service.store import Store
@@ -91,23 +89,28 @@ def _build(
     key = day.isoformat()
     inputs = collect(day, store, settings.digest)
     progress(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
-    stories, cleaned_ids, skipped = _stories(inputs, settings)
+    corpus = prepare(inputs.articles, settings.group, progress=progress)
+    limit = settings.digest.max_stories
+    stories = corpus.stories[:limit]
+    skipped = corpus.skipped + [
+        Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories")
+        for story in corpus.stories[limit:]
+    ]
     for skip in inputs.skipped + skipped:
         progress(f"warning: skipped {skip.origin}: {skip.reason}")
     if fresh:
         store.drop_story_briefings(key)
-    by_id = {a.id: a for a in inputs.articles}
     totals = DigestTotals()
     results = []
     for rank, story in enumerate(stories, 1):
         progress(f"story {rank}/{len(stories)}: {story.independent_sources} sources")
-        results.append(_story(rank, story, key, by_id, store, settings, get_model, totals, progress))
+        results.append(_story(rank, story, key, corpus, store, settings, get_model, totals, progress))
     store.drop_story_briefings(key, keep={_story_key(s, settings) for s in stories})
     totals.seconds = round(time.perf_counter() - started, 3)
     return Digest(
         date=key, timezone=settings.digest.timezone,
         status=Status.DONE if all(r.briefing for r in results) else Status.PARTIAL,
-        generated_at=datetime.now(UTC), articles=len(cleaned_ids), inputs=inputs.counts, stories=results,
+        generated_at=datetime.now(UTC), articles=len(corpus.articles), inputs=inputs.counts, stories=results,
         skipped=inputs.skipped + skipped, totals=totals,
     )
 
@@ -116,7 +119,7 @@ def _story(
     rank: int,
     story: Story,
     day: str,
-    by_id: dict[str, Article],
+    corpus: Corpus,
     store: Store,
     settings: Settings,
     get_model: Callable[[], BaseChatModel],
@@ -135,7 +138,7 @@ def _story(
         totals.stories_reused += 1
     else:
         try:
-            result.briefing = _brief_story(story, by_id, settings, get_model())
+            result.briefing = _brief_story(story, corpus, settings, get_model())
         except BackendError:
             raise  # why: every later story would fail too; the rerun resumes from here
         except BriefingError as err:
@@ -153,29 +156,9 @@ def _story_key(story: Story, settings: Settings) -> str:
     return f"{story.id}-{settings.fingerprint()}"
 
 
-def _stories(inputs: DigestInputs, settings: Settings) -> tuple[list[Story], set[str], list[Skipped]]:
-    """Clean and group the date's articles; return the ranked stories kept and what was left out."""
-    skipped: list[Skipped] = []
-    cleaned = []
-    for article in inputs.articles:
-        result = clean_article(article)
-        if result.paragraphs:
-            cleaned.append(result)
-        else:
-            skipped.append(Skipped(origin=article.origin, reason="nothing left after cleaning"))
-    if not cleaned:
-        return [], set(), skipped
-    stories = group_stories(cleaned, get_embedder(), settings.group)
-    limit = settings.digest.max_stories
-    for story in stories[limit:]:
-        skipped.append(Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories"))
-    return stories[:limit], {c.article.id for c in cleaned}, skipped
-
-
-def _brief_story(story: Story, by_id: dict[str, Article], settings: Settings, model: BaseChatModel) -> Briefing:
-    """Brief one story from one copy per independent source: the other copies hold the same facts."""
-    articles = [by_id[group[0]] for group in story.independent]
-    return run_sync(abrief(articles, settings=settings, model=model, stories=[story]))
+def _brief_story(story: Story, corpus: Corpus, settings: Settings, model: BaseChatModel) -> Briefing:
+    """Brief one story of the day's prepared corpus."""
+    return run_sync(abrief(corpus, story, settings=settings, model=model))
 
 
 def _add_cost(totals: DigestTotals, briefing: Briefing) -> None:

@@ -16,6 +16,7 @@ from service.evals.recording import cassette
 from service.fidelity.checker import FidelityChecker
 from service.llm import build_chat_model
 from service.models import Briefing
+from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
 from service.prompts import STAGES, load_prompt
 from service.settings import Settings
@@ -145,7 +146,8 @@ def _run_case(
         if not record and not path.is_file():
             raise ConfigError(f"no recording at {path}; run with --record against a live backend first")
         with cassette(path, "rewrite" if record else "none"):
-            briefing = brief(articles, settings=local, model=build_chat_model(local.llm, url))
+            corpus = prepare(articles, local.group)
+            briefing = brief(corpus, settings=local, model=build_chat_model(local.llm, url))
         result.briefing = briefing
         result.metrics, result.failed = case_metrics(briefing, case, articles, checker)
     except BriefingError as err:

@@ -10,7 +10,7 @@ import numpy as np
 
 from service.embeddings import Embedder
 from service.models import CleanArticle, Flag
-from service.text import STOPWORDS, sentences, words
+from service.text import STOPWORDS, words
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class SourceIndex:
             index.texts[aid] = " ".join(p.text for p in art.paragraphs)
             position = 0
             for para in art.paragraphs:
-                for sentence in sentences(para.text):
+                for sentence in para.sentences:
                     items.append(SourceSentence(aid, para.index, position, sentence))
                     position += 1
         index.odd_words = _spinner_words(articles)
@@ -81,6 +81,24 @@ class SourceIndex:
     def spun_words(self, text: str) -> list[str]:
         """Return the words of text that a word spinner substituted in some source."""
         return sorted(set(words(text)) & self.odd_words)
+
+    def subset(self, article_ids: list[str]) -> SourceIndex:
+        """Return the index of some of its articles, sharing their sentences and vectors (no re-embedding);
+        spinner substitutes stay those found against the whole batch."""
+        wanted = set(article_ids)
+        rows = self.rows_of(article_ids)
+        return SourceIndex(
+            sentences=[self.sentences[r] for r in rows],
+            flags={a: f for a, f in self.flags.items() if a in wanted},
+            texts={a: t for a, t in self.texts.items() if a in wanted},
+            odd_words=self.odd_words,
+            vectors=self.vectors[rows] if self.vectors is not None else None,
+        )
+
+    def vectors_of(self, article_id: str) -> np.ndarray:
+        """Return the sentence vectors of one article (the index must be embedded)."""
+        assert self.vectors is not None, "embed the index first"
+        return self.vectors[self.rows_of([article_id])]
 
     def rows_of(self, article_ids: list[str]) -> np.ndarray:
         """Return the row numbers of the sentences of the given articles."""

@@ -1,46 +1,29 @@
-"""Orchestrate clean -> chunk -> map -> collapse -> reduce -> verify for one batch of articles."""
+"""Brief a prepared corpus (or one story of it): chunk -> map -> collapse -> reduce -> verify -> title."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 
 from langchain_core.language_models import BaseChatModel
 
 from service.aio import run_sync
 from service.chunk import chunk_article
-from service.clean import clean_article
-from service.disagree import disputed, find_disagreements
-from service.embeddings import Embedder, load_in_background
+from service.disagree import disputed
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
-from service.fidelity.sources import SourceIndex
-from service.group import group_stories
 from service.llm import open_chat_model
-from service.models import (
-    Article,
-    Briefing,
-    CleanArticle,
-    Disagreement,
-    Fact,
-    Rejected,
-    RunRecord,
-    Skipped,
-    SourceInfo,
-    Story,
-)
+from service.models import Briefing, CleanArticle, Fact, Rejected, RunRecord, SourceInfo, Story
 from service.pipeline.assemble import assemble
 from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts
 from service.pipeline.map import map_chunk, merge_duplicates
+from service.pipeline.prepare import Corpus, Progress
 from service.pipeline.reduce import Draft, reduce_facts
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
 from service.prompts import Prompt, load_prompt_set
 from service.settings import Settings, get_settings
-
-Progress = Callable[[str], None]
 
 
 def _quiet(_: str) -> None:
@@ -48,70 +31,65 @@ def _quiet(_: str) -> None:
 
 
 def brief(
-    articles: list[Article],
+    corpus: Corpus,
+    story: Story | None = None,
     *,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
-    skipped: list[Skipped] | None = None,
     progress: Progress = _quiet,
 ) -> Briefing:
-    """Brief a batch of articles; with no model given, open the configured backend for the call."""
-    return run_sync(abrief(articles, settings=settings, model=model, skipped=skipped, progress=progress))
+    """Brief a prepared corpus, or one of its stories; with no model given, open the configured backend."""
+    return run_sync(abrief(corpus, story, settings=settings, model=model, progress=progress))
 
 
 async def abrief(
-    articles: list[Article],
+    corpus: Corpus,
+    story: Story | None = None,
     *,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
-    skipped: list[Skipped] | None = None,
     progress: Progress = _quiet,
-    stories: list[Story] | None = None,
 ) -> Briefing:
-    """Async form of brief(): the HTTP API and the digest call this; `stories` skips grouping the batch."""
+    """Async form of brief(): the HTTP API and the digest call this on the shared loop."""
     settings = settings or get_settings()
     prompts = load_prompt_set(settings.pipeline.prompts)
     if model is not None:
-        return await _run(articles, settings, prompts, model, list(skipped or []), progress, stories)
+        return await _run(corpus, story, settings, prompts, model, progress)
     progress("starting the LLM backend")
     with open_chat_model(settings) as opened:
-        return await _run(articles, settings, prompts, opened, list(skipped or []), progress, stories)
+        return await _run(corpus, story, settings, prompts, opened, progress)
 
 
 async def _run(
-    articles: list[Article],
+    corpus: Corpus,
+    story: Story | None,
     settings: Settings,
     prompts: dict[str, Prompt],
     model: BaseChatModel,
-    skipped: list[Skipped],
     progress: Progress,
-    stories: list[Story] | None,
 ) -> Briefing:
     started = time.perf_counter()
-    embedder = load_in_background()
-    cleaned = _clean(articles, skipped, progress)
-    index = SourceIndex.build(cleaned)
-    # why: embedding the sources overlaps the LLM calls instead of adding to wall time.
-    embedded = asyncio.ensure_future(asyncio.to_thread(lambda: index.embed(embedder.result())))
+    stories = [story] if story is not None else corpus.stories
+    cleaned = corpus.briefed(stories)
+    if not cleaned:
+        raise NothingToBriefError("no article has any text left to brief after cleaning")
+    index = corpus.index.subset([c.article.id for c in cleaned])
+    disagreements = [d for s in stories for d in corpus.disagreements[s.id]]
     llm = LLMCaller(model, settings.llm)
     stats = llm.stats
     rejected: list[Rejected] = []
-    try:
-        facts = await _map(cleaned, prompts["map"], llm, settings, rejected, progress)
-        proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
-        facts = merge_duplicates(facts)
-        progress(f"collapse: {len(facts)} facts")
-        facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
-        sources = [_source_info(c) for c in cleaned]
-        progress(f"reduce: {len(facts)} facts from {len(sources)} sources")
-        draft = await reduce_facts(facts, sources, prompts["reduce"], llm) if facts else Draft()
-    finally:
-        await embedded
-    progress("stories and disagreements")
-    stories, disagreements = _stories(cleaned, index, embedder.result(), settings, stories)
+    facts = await _map(cleaned, prompts["map"], llm, settings, rejected, progress)
+    proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
+    facts = merge_duplicates(facts)
+    progress(f"collapse: {len(facts)} facts")
+    facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
+    sources = [_source_info(c) for c in cleaned]
+    progress(f"reduce: {len(facts)} facts from {len(sources)} sources")
+    draft = await reduce_facts(facts, sources, prompts["reduce"], llm) if facts else Draft()
     progress("verify")
-    verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=embedder.result()), settings.verify)
-    result = assemble(draft, index, verifier, settings.verify)
+    verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
+    # why: verification is CPU work; on a thread it does not hold up other briefings on the shared loop.
+    result = await asyncio.to_thread(assemble, draft, index, verifier, settings.verify)
     for point in result.summary + result.points:
         point.disputed = disputed(point.text, disagreements)
     progress("title")
@@ -134,6 +112,7 @@ async def _run(
         unsupported_dropped=sum(1 for r in result.rejected + title_rejected if r.unsupported),
         fallback_used=result.fallback_used,
     )
+    briefed = {c.article.id for c in cleaned}
     return Briefing(
         title=title,
         summary=" ".join(p.text for p in result.summary),
@@ -142,41 +121,10 @@ async def _run(
         disagreements=disagreements,
         stories=stories,
         sources=sources,
-        dropped=[d for c in cleaned for d in c.dropped],
-        skipped=skipped,
+        dropped=[d for c in corpus.articles if c.article.id in briefed for d in c.dropped],
+        skipped=corpus.skipped if story is None else [],
         run=run,
     )
-
-
-def _stories(
-    cleaned: list[CleanArticle], index: SourceIndex, embedder: Embedder, settings: Settings,
-    given: list[Story] | None,
-) -> tuple[list[Story], list[Disagreement]]:
-    """Group the batch into stories (unless given); figures are compared only within a story."""
-    by_id = {c.article.id: c for c in cleaned}
-    if given is not None:
-        stories = [s.model_copy(update={"article_ids": [i for i in s.article_ids if i in by_id]}) for s in given]
-    else:
-        vectors = {c.article.id: index.vectors[index.rows_of([c.article.id])] for c in cleaned} \
-            if index.vectors is not None else None
-        stories = group_stories(cleaned, embedder, settings.group, vectors=vectors)
-    disagreements = [d for s in stories for d in find_disagreements([by_id[i] for i in s.article_ids])]
-    return stories, disagreements
-
-
-def _clean(articles: list[Article], skipped: list[Skipped], progress: Progress) -> list[CleanArticle]:
-    cleaned = []
-    for article in articles:
-        result = clean_article(article)
-        if result.paragraphs:
-            cleaned.append(result)
-        else:
-            reason = f"nothing left after cleaning ({len(result.dropped)} paragraphs dropped)"
-            skipped.append(Skipped(origin=article.origin, reason=reason))
-            progress(f"skipped {article.origin}: {reason}")
-    if not cleaned:
-        raise NothingToBriefError("no article has any text left to brief after cleaning")
-    return cleaned
 
 
 async def _map(

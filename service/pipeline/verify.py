@@ -47,7 +47,11 @@ class Verifier:
         self.index = index
         self.checker = checker
         self.settings = settings
-        self._vectors: dict[str, np.ndarray] = {}
+        assert index.vectors is not None
+        # why: a source sentence proposed as a point (the extractive fallback) is already embedded.
+        self._vectors: dict[str, np.ndarray] = dict(
+            zip((s.text for s in index.sentences), index.vectors, strict=True)
+        )
 
     def vector(self, text: str) -> np.ndarray:
         """Return the embedding of text, computed once however often it is checked."""

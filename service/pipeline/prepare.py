@@ -1,0 +1,78 @@
+"""Prepare a batch once: clean, split and embed its sentences, group its stories, find disagreements.
+
+Everything here is done once per batch, whatever is briefed from it afterwards: the CLI and the API
+brief the whole corpus, the digest each of its stories, and none of them cleans, splits or embeds
+a text again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.clean import clean_article
+from service.disagree import find_disagreements
+from service.embeddings import Embedder, get_embedder
+from service.fidelity.sources import SourceIndex
+from service.group import group_stories
+from service.models import Article, CleanArticle, Disagreement, Skipped, Story
+from service.settings import GroupSettings
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """A prepared batch: the articles kept after cleaning (in input order), what was left out, every
+    kept sentence embedded (and the embedder, for the claims checked against them), the stories
+    ranked by independent sources, and each story's disagreements."""
+
+    articles: list[CleanArticle]
+    skipped: list[Skipped]
+    index: SourceIndex
+    embedder: Embedder
+    stories: list[Story]
+    disagreements: dict[str, list[Disagreement]]
+
+    def briefed(self, stories: list[Story]) -> list[CleanArticle]:
+        """Return the articles a briefing of these stories reads: one copy per independent source
+        (its cleanest), since the other copies hold the same facts."""
+        leads = {group[0] for story in stories for group in story.independent}
+        return [a for a in self.articles if a.article.id in leads]
+
+
+def prepare(
+    articles: list[Article],
+    group: GroupSettings,
+    *,
+    skipped: list[Skipped] | None = None,
+    embedder: Embedder | None = None,
+    progress: Progress = _quiet,
+) -> Corpus:
+    """Clean the articles, embed every kept sentence once, group stories and find disagreements."""
+    skipped = list(skipped or [])
+    cleaned = []
+    for article in articles:
+        result = clean_article(article)
+        if result.paragraphs:
+            cleaned.append(result)
+        else:
+            reason = f"nothing left after cleaning ({len(result.dropped)} paragraphs dropped)"
+            skipped.append(Skipped(origin=article.origin, reason=reason))
+            progress(f"skipped {article.origin}: {reason}")
+    index = SourceIndex.build(cleaned)
+    embedder = embedder or get_embedder()
+    progress(f"embedding {len(index.sentences)} sentences of {len(cleaned)} articles")
+    index.embed(embedder)
+    stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, group)
+    by_id = {c.article.id: c for c in cleaned}
+    # why: copies state the same figures; one copy per independent source keeps a source from outvoting others.
+    disagreements = {s.id: find_disagreements([by_id[g[0]] for g in s.independent]) for s in stories}
+    return Corpus(
+        articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
+        disagreements=disagreements,
+    )
