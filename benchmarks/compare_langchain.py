@@ -5,13 +5,16 @@
 With no --base-url it starts the embedded SmolLM2 server once and points both at it. Each
 pipeline runs in its own subprocess so peak memory is measured cleanly. Prints a table:
 wall seconds, LLM calls, prompt/completion tokens, share of wall time outside LLM calls,
-peak memory (client process, and with the embedded server added).
+peak memory (client process, and with the embedded server added), how much of the prompt text
+is article text, and the physical floor: the useful article text (kept sentences, none
+restating another) read once.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import resource
 import subprocess
 import sys
@@ -38,12 +41,45 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
     settings = get_settings()
     articles = ingest_paths(paths).articles
     model = build_chat_model(settings.llm, base_url)
+    meter = _Meter()
+    model.callbacks = [meter]
     started = time.perf_counter()
-    briefing = brief(prepare(articles, settings.group), settings=settings, model=model)
+    corpus = prepare(articles, settings.group)
+    briefing = brief(corpus, settings=settings, model=model)
     wall = time.perf_counter() - started
     run = briefing.run
     text = "\n".join([briefing.title, briefing.summary, *[f"- {p.text}" for p in briefing.key_points]])
-    return _figures(wall, run.llm_calls, run.prompt_tokens, run.completion_tokens, run.llm_seconds, text)
+    figures = _figures(wall, run.llm_calls, run.prompt_tokens, run.completion_tokens, run.llm_seconds, text)
+    fenced = [part for prompt in meter.prompts for part in re.findall(r"<article>(.*?)</article>", prompt, re.S)]
+    return figures | _shares(meter.prompts, sum(_tokens(p) for p in fenced)) | {"floor": _floor(corpus)}
+
+
+def _floor(corpus: Any) -> int:
+    """The useful article text, read once: every kept sentence of the briefed sources, less those
+    that restate a sentence already counted (the same threshold the reading stage uses)."""
+    from service.pipeline.salience import redundant
+
+    index = corpus.index.subset([a.article.id for a in corpus.briefed(corpus.stories)])
+    counted: list[Any] = []
+    total = 0
+    for row, sentence in enumerate(index.sentences):
+        if not redundant(index.vectors[row], counted):
+            counted.append(index.vectors[row])
+            total += _tokens(sentence.text)
+    return total
+
+
+def _tokens(text: str) -> int:
+    from service.chunk import count_tokens
+
+    return count_tokens(text)
+
+
+def _shares(prompts: list[str], article: int) -> dict[str, Any]:
+    """cl100k tokens of every prompt sent, and how many of them are article text."""
+    total = sum(_tokens(p) for p in prompts)
+    return {"prompt_text_tokens": total, "article_tokens": article,
+            "article_share": round(article / total, 4) if total else 0.0}
 
 
 def run_stock(paths: list[str], base_url: str) -> dict[str, Any]:
@@ -68,11 +104,16 @@ def run_stock(paths: list[str], base_url: str) -> dict[str, Any]:
     started = time.perf_counter()
     result = chain.invoke({"input_documents": docs}, config={"callbacks": [meter]})
     wall = time.perf_counter() - started
-    return _figures(wall, meter.calls, meter.prompt_tokens, meter.completion_tokens, meter.busy, result["output_text"])
+    figures = _figures(
+        wall, meter.calls, meter.prompt_tokens, meter.completion_tokens, meter.busy, result["output_text"]
+    )
+    # why: the stock map prompt quotes each document whole, once
+    return figures | _shares(meter.prompts, sum(_tokens(a.text) for a in articles))
 
 
 class _Meter:
-    """A LangChain callback counting calls, tokens and wall time with a call in flight."""
+    """A LangChain callback counting calls, tokens and wall time with a call in flight, and keeping
+    the text of every prompt sent."""
 
     def __new__(cls) -> Any:
         from langchain_core.callbacks import BaseCallbackHandler
@@ -81,10 +122,12 @@ class _Meter:
             def __init__(self) -> None:
                 self.calls = self.prompt_tokens = self.completion_tokens = 0
                 self.busy = 0.0
+                self.prompts: list[str] = []
                 self._in_flight = 0
                 self._since = 0.0
 
-            def on_chat_model_start(self, *args: Any, **kwargs: Any) -> None:
+            def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+                self.prompts += ["\n".join(str(m.content) for m in batch) for batch in messages]
                 if self._in_flight == 0:
                     self._since = time.perf_counter()
                 self._in_flight += 1
@@ -168,12 +211,17 @@ def _print(ours: dict[str, Any], stock: dict[str, Any], server_mib: float) -> No
         ("completion tokens", "completion_tokens", "{}"),
         ("total tokens", "total_tokens", "{}"),
         ("share of wall time outside LLM calls", "outside_llm_share", "{:.1%}"),
+        ("prompt text, cl100k tokens", "prompt_text_tokens", "{}"),
+        ("  of which article text", "article_tokens", "{}"),
+        ("  article share of prompt text", "article_share", "{:.1%}"),
         ("peak memory, client process (MiB)", "peak_rss_mib", "{:.0f}"),
     ]
     print(f"{'':40} {'briefing':>12} {'LangChain':>12} {'ratio':>8}")
     for label, key, fmt in rows:
         ratio = ours[key] / stock[key] if stock[key] else float("nan")
         print(f"{label:40} {fmt.format(ours[key]):>12} {fmt.format(stock[key]):>12} {ratio:>7.2f}x")
+    print(f"{'floor: useful article text read once':40} {ours['floor']:>12} "
+          f"{'':>12} {ours['floor'] / stock['prompt_text_tokens']:>7.2f}x  (cl100k; ratio to LangChain's prompt text)")
     if server_mib:
         print(f"{'peak memory with embedded server (MiB)':40} {ours['peak_rss_mib'] + server_mib:>12.0f} "
               f"{stock['peak_rss_mib'] + server_mib:>12.0f}")

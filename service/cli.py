@@ -1,141 +1,124 @@
-"""The `briefing` command: parse arguments, call the core, render. No business logic here."""
+"""The `briefing` command (typer): parse arguments, call the core, render. No business logic here."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import ValidationError
+import typer
 
-from service.digest.cli import add_commands as add_digest_commands
-from service.errors import BriefingError
-from service.evals.cli import add_commands as add_eval_commands
-from service.fidelity.cli import add_commands as add_fidelity_commands
+from service.console import error, terminal_progress
+from service.digest.cli import app as digest_app
+from service.digest.cli import ingest
+from service.errors import BriefingError, ConfigError
+from service.evals.cli import app as eval_app
+from service.fidelity.cli import app as fidelity_app
 from service.ingest import ingest_paths
-from service.render import FORMATS, render
-from service.settings import Settings, get_settings
+from service.render import Format, render
+from service.settings import get_settings
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
+app = typer.Typer(
+    name="briefing", help="Neutral, source-checked news briefings.", no_args_is_help=True,
+    add_completion=False, pretty_exceptions_enable=False,
+)
+app.command("ingest", help="Store articles (files or folders) in the database.")(ingest)
+app.add_typer(digest_app, name="digest")
+app.add_typer(eval_app, name="eval")
+app.add_typer(fidelity_app, name="fidelity")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
     try:
-        settings = get_settings()
-    except ValidationError as err:
-        first = err.errors()[0]
-        field = "BRIEFING_" + "__".join(str(p) for p in first["loc"]).upper()
-        _error(f"bad setting {field}: {first['msg']}")
-        return EXIT_FAILED
-    try:
-        return int(args.handler(args, settings))
+        result = app(args=list(argv) if argv is not None else None, prog_name="briefing", standalone_mode=False)
+    except typer.Exit as err:  # --help
+        return int(err.exit_code)
+    except typer.TyperException as err:  # usage errors: what was wrong, and how to ask for help
+        show = getattr(err, "show", None)
+        if show is not None:
+            show()
+        else:
+            error(err.format_message())
+        return int(err.exit_code)
     except BriefingError as err:
-        _error(str(err))
+        error(str(err))
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _error("interrupted")
+    except (KeyboardInterrupt, typer.Abort):
+        error("interrupted")
         return 130
+    return int(result or 0)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="briefing", description="Neutral, source-checked news briefings.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    brief = commands.add_parser("brief", help="brief a batch of articles (files or folders)")
-    brief.add_argument("paths", nargs="+", help=".txt, .md, .json, .jsonl, .html files or folders")
-    brief.add_argument("--format", choices=FORMATS, default="md", help="output format (default md)")
-    brief.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
-    brief.add_argument("--prompts", help="prompt versions, e.g. map=v1,reduce=v1")
-    brief.set_defaults(handler=_brief)
-    serve = commands.add_parser("serve", help="serve the HTTP API (uvicorn)")
-    serve.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.set_defaults(handler=_serve)
-    add_fidelity_commands(commands, _fidelity)
-    add_eval_commands(commands, _evals)
-    add_digest_commands(commands, _digest)
-    return parser
-
-
-def _brief(args: argparse.Namespace, settings: Settings) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
+@app.command()
+def brief(
+    paths: Annotated[list[Path], typer.Argument(help=".txt, .md, .json, .jsonl, .html files or folders")],
+    format: Annotated[Format, typer.Option("--format", help="output format")] = Format.MD,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write here instead of stdout")] = None,
+    prompts: Annotated[str | None, typer.Option(help="prompt versions, e.g. map=v1,reduce=v1")] = None,
+) -> int:
+    """Brief a batch of articles (files or folders)."""
     from service.llm import open_chat_model
     from service.pipeline.prepare import prepare
-    from service.pipeline.run import brief
+    from service.pipeline.run import brief as brief_corpus
 
-    if args.prompts:
-        settings = settings.with_overrides(prompts=_pairs(args.prompts, "--prompts"))
-    ingested = ingest_paths(args.paths)
+    config = get_settings()
+    if prompts:
+        config = config.with_overrides(prompts=pairs(prompts, "--prompts"))
+    ingested = ingest_paths([str(p) for p in paths])
     for skip in ingested.skipped:
-        _error(f"{skip.origin}: {skip.reason}")
+        error(f"{skip.origin}: {skip.reason}")
     if not ingested.articles:
-        _error("no articles to brief")
+        error("no articles to brief")
         return EXIT_FAILED
-    _progress(f"read {len(ingested.articles)} articles")
-    # why: preparing (cleaning, embedding, grouping) overlaps starting the LLM backend.
-    with ThreadPoolExecutor(1) as pool:
-        preparing = pool.submit(
-            prepare, ingested.articles, settings.group, skipped=ingested.skipped, progress=_progress
-        )
-        _progress("starting the LLM backend")
-        with open_chat_model(settings) as model:
-            briefing = brief(preparing.result(), settings=settings, model=model, progress=_progress)
-    text = render(briefing, args.format)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        _progress(f"wrote {args.output}")
-    else:
+    with terminal_progress() as progress:
+        progress.note(f"read {len(ingested.articles)} articles")
+        # why: preparing (cleaning, embedding, grouping) overlaps starting the LLM backend.
+        with ThreadPoolExecutor(1) as pool:
+            preparing = pool.submit(
+                prepare, ingested.articles, config.group, skipped=ingested.skipped, progress=progress
+            )
+            progress.note("starting the LLM backend")
+            with open_chat_model(config) as model:
+                briefing = brief_corpus(preparing.result(), settings=config, model=model, progress=progress)
+        text = render(briefing, format)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            progress.note(f"wrote {output}")
+    if not output:
         sys.stdout.write(text)
     return EXIT_PARTIAL if briefing.skipped else EXIT_OK
 
 
-def _fidelity(args: argparse.Namespace, settings: Settings) -> int:
-    return int(args.fidelity(args, settings, _progress, _error))
-
-
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port")] = 8000,
+) -> int:
+    """Serve the HTTP API (uvicorn)."""
     import uvicorn
 
     from service.api.app import create_app
 
-    if not settings.keys:
-        _progress("no BRIEFING_API_KEYS set: every write will be refused with 401")
+    config = get_settings()
     # why: the digest worker and job workers report through logging; uvicorn only sets up its own loggers.
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    if not config.keys:
+        logging.getLogger(__name__).warning("no BRIEFING_API_KEYS set: every write will be refused with 401")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
     return EXIT_OK
 
 
-def _digest(args: argparse.Namespace, settings: Settings) -> int:
-    return int(args.digest(args, settings, _progress, _error))
-
-
-def _evals(args: argparse.Namespace, settings: Settings) -> int:
-    return int(args.evals(args, settings, _progress))
-
-
-def _pairs(text: str, option: str) -> dict[str, str]:
-    pairs = {}
+def pairs(text: str, option: str) -> dict[str, str]:
+    """Parse 'stage=version,...' into a dict, or raise naming the option and the bad item."""
+    found = {}
     for item in text.split(","):
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise BriefingError(f"{option}: expected stage=version pairs, got '{item}'")
-        pairs[key.strip()] = value.strip()
-    return pairs
-
-
-def _progress(message: str) -> None:
-    print(f"briefing: {message}", file=sys.stderr, flush=True)
-
-
-def _error(message: str) -> None:
-    print(f"briefing: error: {message}", file=sys.stderr, flush=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+            raise ConfigError(f"{option}: expected stage=version pairs, got '{item}'")
+        found[key.strip()] = value.strip()
+    return found

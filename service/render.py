@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 
 from service.models import Briefing, Disagreement, KeyPoint, SourceInfo
 
-FORMATS = ("md", "json")
+
+class Format(StrEnum):
+    """The formats a briefing renders to."""
+
+    MD = "md"
+    JSON = "json"
 
 
-def render(briefing: Briefing, fmt: str) -> str:
-    """Render in 'md' or 'json'."""
-    if fmt == "json":
-        return to_json(briefing)
-    if fmt == "md":
-        return to_markdown(briefing)
-    raise ValueError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
+def render(briefing: Briefing, fmt: Format) -> str:
+    """Render as Markdown or JSON."""
+    return to_json(briefing) if fmt == Format.JSON else to_markdown(briefing)
 
 
 def to_json(briefing: Briefing) -> str:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.errors import ConfigError
 
 
 class LLMSettings(BaseModel):
@@ -75,6 +77,10 @@ class PipelineSettings(BaseModel):
         1200, ge=64, description="Facts above this many tokens are collapsed before reduce."
     )
     max_collapse_rounds: int = Field(3, ge=0, description="Collapse rounds at most.")
+    read_tokens: int = Field(
+        1600, ge=0, description="Article tokens (chunk.encoding) the LLM reads per briefing: the most salient "
+        "sentences first, none restating another; 0 reads every kept sentence.",
+    )
 
 
 class VerifySettings(BaseModel):
@@ -287,5 +293,11 @@ class BriefingShape(BaseModel):
 
 
 def get_settings(**overrides: object) -> Settings:
-    """Build settings from the environment, with keyword overrides on top."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build settings from the environment, with keyword overrides on top; a bad value raises
+    ConfigError naming its variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = "BRIEFING_" + "__".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"bad setting {field}: {first['msg']}") from None

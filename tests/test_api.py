@@ -210,8 +210,13 @@ def test_health_ready_and_docs(database_url: str) -> None:
         assert client.get("/docs").status_code == 200
 
 
-def test_the_serve_command_is_wired(tmp_path: Path) -> None:
-    from service.cli import _parser
+def test_the_serve_command_is_wired(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
 
-    args = _parser().parse_args(["serve", "--host", "0.0.0.0", "--port", "9000"])
-    assert (args.host, args.port) == ("0.0.0.0", 9000)
+    from service.cli import main
+
+    served: dict[str, Any] = {}
+    monkeypatch.setenv("BRIEFING_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app, **kwargs))
+    assert main(["serve", "--host", "0.0.0.0", "--port", "9000"]) == 0
+    assert (served["host"], served["port"]) == ("0.0.0.0", 9000) and served["app"].title

@@ -73,4 +73,4 @@ def test_partial_batch_is_briefed_and_says_what_was_skipped(
     }
     assert [s["origin"].rsplit("/", 1)[-1] for s in data["sources"]] == ["002_67e75afd35c628c0.txt"]
     err = capsys.readouterr().err
-    assert "empty.txt: file is empty" in err and "map: 1/1 chunks" in err
+    assert "empty.txt: file is empty" in err and "map chunks: 1/1" in err

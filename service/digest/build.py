@@ -22,11 +22,11 @@ from service.llm import open_chat_model
 from service.models import Briefing, Digest, DigestStory, DigestTotals, Skipped, Status, Story
 from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.run import abrief
+from service.progress import Logged, Progress
 from service.settings import Settings
 from service.store import Store
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str], None]
 
 
 def run_digest(
@@ -37,10 +37,11 @@ def run_digest(
     model: BaseChatModel | None = None,
     fresh: bool = False,
     claimed: bool = False,
-    progress: Progress = log.info,
+    progress: Progress | None = None,
 ) -> Digest:
     """Build, store and write the digest of a date; with no model given, open the backend if needed."""
     key = day.isoformat()
+    progress = progress or Logged(log)
     if not claimed:
         store.start_digest(key)
     try:
@@ -51,7 +52,7 @@ def run_digest(
         raise
     store.finish_digest(key, status=digest.status, digest=digest.model_dump(mode="json"))
     for path in write_outputs(digest, store, settings.digest):
-        progress(f"wrote {path}")
+        progress.note(f"wrote {path}")
     return digest
 
 
@@ -88,7 +89,7 @@ def _build(
     started = time.perf_counter()
     key = day.isoformat()
     inputs = collect(day, store, settings.digest)
-    progress(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
+    progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
     corpus = prepare(inputs.articles, settings.group, progress=progress)
     limit = settings.digest.max_stories
     stories = corpus.stories[:limit]
@@ -97,14 +98,14 @@ def _build(
         for story in corpus.stories[limit:]
     ]
     for skip in inputs.skipped + skipped:
-        progress(f"warning: skipped {skip.origin}: {skip.reason}")
+        progress.note(f"warning: skipped {skip.origin}: {skip.reason}")
     if fresh:
         store.drop_story_briefings(key)
     totals = DigestTotals()
     results = []
     for rank, story in enumerate(stories, 1):
-        progress(f"story {rank}/{len(stories)}: {story.independent_sources} sources")
         results.append(_story(rank, story, key, corpus, store, settings, get_model, totals, progress))
+        progress.step("digest stories", rank, len(stories))
     store.drop_story_briefings(key, keep={_story_key(s, settings) for s in stories})
     totals.seconds = round(time.perf_counter() - started, 3)
     return Digest(
@@ -138,12 +139,12 @@ def _story(
         totals.stories_reused += 1
     else:
         try:
-            result.briefing = _brief_story(story, corpus, settings, get_model())
+            result.briefing = _brief_story(story, corpus, settings, get_model(), progress)
         except BackendError:
             raise  # why: every later story would fail too; the rerun resumes from here
         except BriefingError as err:
             result.error = str(err)
-            progress(f"warning: story {rank} has no briefing: {err}")
+            progress.note(f"warning: story {rank} has no briefing: {err}")
             return result
         store.save_story_briefing(day, key, result.briefing.model_dump(mode="json"))
         _add_cost(totals, result.briefing)
@@ -156,9 +157,11 @@ def _story_key(story: Story, settings: Settings) -> str:
     return f"{story.id}-{settings.fingerprint()}"
 
 
-def _brief_story(story: Story, corpus: Corpus, settings: Settings, model: BaseChatModel) -> Briefing:
+def _brief_story(
+    story: Story, corpus: Corpus, settings: Settings, model: BaseChatModel, progress: Progress
+) -> Briefing:
     """Brief one story of the day's prepared corpus."""
-    return run_sync(abrief(corpus, story, settings=settings, model=model))
+    return run_sync(abrief(corpus, story, settings=settings, model=model, progress=progress))
 
 
 def _add_cost(totals: DigestTotals, briefing: Briefing) -> None:

@@ -2,72 +2,86 @@
 
 from __future__ import annotations
 
-import argparse
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
+import typer
+
+from service.console import error, terminal_progress
 from service.ingest import ingest_paths
-from service.settings import Settings
+from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from service.store import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
-
-def add_commands(commands: Any, handler: Any) -> None:
-    """Register `ingest` and the digest sub-commands on the main parser."""
-    ingest = commands.add_parser("ingest", help="store articles (files or folders) in the database")
-    ingest.add_argument("paths", nargs="+", help=".txt, .md, .json, .jsonl, .html files or folders")
-    ingest.add_argument("--date", type=_date, help="publication date (YYYY-MM-DD) for articles that carry none")
-    ingest.set_defaults(handler=handler, digest=ingest_command)
-    digest = commands.add_parser("digest", help="daily digests of stored and watched articles")
-    sub = digest.add_subparsers(dest="digest_command", required=True)
-    run = sub.add_parser("run", help="build (or rebuild) the digest of a date; for cron")
-    run.add_argument("--date", type=_date, help="YYYY-MM-DD (default: yesterday in digest.timezone)")
-    run.add_argument("--fresh", action="store_true", help="brief every story again, ignoring finished ones")
-    run.set_defaults(handler=handler, digest=run_command)
-    listing = sub.add_parser("list", help="list digests with their status")
-    listing.set_defaults(handler=handler, digest=list_command)
+app = typer.Typer(help="Daily digests of stored and watched articles.", no_args_is_help=True)
 
 
-def ingest_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not a date like 2024-11-18") from None
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help=".txt, .md, .json, .jsonl, .html files or folders")],
+    day: Annotated[str | None, typer.Option(
+        "--date", help="publication date (YYYY-MM-DD) for articles that carry none"
+    )] = None,
+) -> int:
     """Store articles; undated ones get --date at noon in the digest's time zone."""
-    ingested = ingest_paths(args.paths)
+    settings = get_settings()
+    when = _date(day) if day else None
+    ingested = ingest_paths([str(p) for p in paths])
     for skip in ingested.skipped:
         error(f"{skip.origin}: {skip.reason}")
     articles = ingested.articles
-    if args.date:
-        noon = datetime.combine(args.date, time(12), ZoneInfo(settings.digest.timezone))
+    if when:
+        noon = datetime.combine(when, time(12), ZoneInfo(settings.digest.timezone))
         articles = [a if a.published else a.model_copy(update={"published": noon}) for a in articles]
     added, existing = _store(settings).add_articles(articles)
-    report(f"stored {len(added)} articles, {len(existing)} already stored")
+    with terminal_progress() as progress:
+        progress.note(f"stored {len(added)} articles, {len(existing)} already stored")
     return EXIT_PARTIAL if ingested.skipped else EXIT_OK
 
 
-def run_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
-    """Build the digest of a date, write its outputs, and say where."""
+@app.command()
+def run(
+    day: Annotated[str | None, typer.Option(
+        "--date", help="YYYY-MM-DD (default: yesterday in digest.timezone)"
+    )] = None,
+    fresh: Annotated[bool, typer.Option(help="brief every story again, ignoring finished ones")] = False,
+) -> int:
+    """Build (or rebuild) the digest of a date; for cron."""
     from service.digest.build import run_digest
     from service.models import Status
 
-    day = args.date or datetime.now(ZoneInfo(settings.digest.timezone)).date() - timedelta(days=1)
-    digest = run_digest(day, store=_store(settings), settings=settings, fresh=args.fresh, progress=report)
-    for story in digest.stories:
-        title = story.briefing.title if story.briefing else f"no briefing: {story.error}"
-        disputes = f", {len(story.disagreements)} disagreements" if story.disagreements else ""
-        report(f"story {story.rank}: {title} ({story.independent_sources} sources{disputes})")
-    report(f"digest {digest.date}: {digest.status}, {len(digest.stories)} stories")
+    settings = get_settings()
+    when = _date(day) if day else datetime.now(ZoneInfo(settings.digest.timezone)).date() - timedelta(days=1)
+    with terminal_progress() as progress:
+        digest = run_digest(when, store=_store(settings), settings=settings, fresh=fresh, progress=progress)
+        for story in digest.stories:
+            title = story.briefing.title if story.briefing else f"no briefing: {story.error}"
+            disputes = f", {len(story.disagreements)} disagreements" if story.disagreements else ""
+            progress.note(f"story {story.rank}: {title} ({story.independent_sources} sources{disputes})")
+        progress.note(f"digest {digest.date}: {digest.status}, {len(digest.stories)} stories")
     return EXIT_OK if digest.status == Status.DONE and not digest.skipped else EXIT_PARTIAL
 
 
-def list_command(args: argparse.Namespace, settings: Settings, report: Any, error: Any) -> int:
-    """Print one line per digest: date, status, stories."""
-    rows, total = _store(settings).list_digests(limit=1000)
+@app.command("list")
+def list_digests() -> int:
+    """List digests with their status, one line each."""
+    rows, total = _store(get_settings()).list_digests(limit=1000)
     for row in rows:
         stories = len((row.digest or {}).get("stories", []))
-        print(f"{row.date}  {row.status:8s}  {stories} stories{'  ' + row.error if row.error else ''}")
-    report(f"{total} digests")
+        typer.echo(f"{row.date}  {row.status:8s}  {stories} stories{'  ' + row.error if row.error else ''}")
+    with terminal_progress() as progress:
+        progress.note(f"{total} digests")
     return EXIT_OK
 
 
@@ -77,10 +91,3 @@ def _store(settings: Settings) -> Store:
     store = Store(settings.database_url)
     store.migrate()
     return store
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2024-11-18") from None

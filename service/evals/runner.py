@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 
@@ -18,12 +18,12 @@ from service.llm import build_chat_model
 from service.models import Briefing
 from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
+from service.progress import QUIET, Progress
 from service.prompts import STAGES, load_prompt
 from service.settings import Settings
 
 # why: nothing listens here; in replay mode vcrpy answers before a connection is made.
 REPLAY_URL = "http://127.0.0.1:9/v1"
-Progress = Callable[[str], None]
 
 
 class Variant(BaseModel):
@@ -103,16 +103,19 @@ def run_eval(
     *,
     record: bool = False,
     backend: str | None = None,
-    progress: Progress = lambda _: None,
+    progress: Progress = QUIET,
 ) -> EvalRun:
     """Brief every case with every variant and measure it; record or replay the LLM calls."""
     checker = FidelityChecker(settings.fidelity)
     results = []
     with _backend(record, backend, settings) as live_url:
+        total = len(variants) * len(dataset.cases)
+        progress.step("eval runs", 0, total)
         for variant in variants:
             for case in dataset.cases:
-                progress(f"{variant.label} × {case.id}")
+                progress.note(f"{variant.label} × {case.id}")
                 results.append(_run_case(dataset, case, variant, settings, checker, record, live_url))
+                progress.step("eval runs", len(results), total)
     return EvalRun(
         fingerprint=Fingerprint(
             date=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -2,76 +2,70 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Annotated, Any
 
+import typer
+
+from service.console import error, terminal_progress
+from service.errors import ConfigError
 from service.fidelity.checker import FidelityChecker
-from service.settings import Settings
+from service.settings import get_settings
 
-Report = Callable[[str], None]
-
-
-def add_commands(commands: Any, handler: Callable[..., int]) -> None:
-    """Register the fidelity sub-commands on the main parser."""
-    fidelity = commands.add_parser("fidelity", help="score source fidelity; train and calibrate the judge")
-    sub = fidelity.add_subparsers(dest="fidelity_command", required=True)
-    score = sub.add_parser("score", help="score summaries against their sources (JSONL in, JSONL out)")
-    score.add_argument("input", type=Path, help='JSONL: {"id", "sources": ["text", ...], "summary"} per line')
-    score.add_argument("-o", "--output", type=Path, help="write JSONL here instead of stdout")
-    score.set_defaults(handler=handler, fidelity=score_file)
-    calibrate = sub.add_parser("calibrate", help="fit the judge's calibration on human labels, report held-out figures")
-    calibrate.add_argument("--data", type=Path, help="folder with summedits_news.json and qags_cnndm.json")
-    calibrate.add_argument("--limit", type=int, help="use only the first N examples of each part")
-    calibrate.add_argument("--save", action="store_true", help="store the calibration and threshold")
-    calibrate.set_defaults(handler=handler, fidelity=calibrate_data)
-    train = sub.add_parser("train", help="fine-tune the judge and export the ONNX models (needs the train extra)")
-    train.add_argument("--epochs", type=int, help="passes over the pairs (default: TrainConfig's, 2)")
-    train.add_argument("--seed", type=int, help="seed of pairs and training (default: TrainConfig's)")
-    train.add_argument("--limit", type=int, help="train on at most N pairs (a quick smoke run)")
-    train.add_argument("--out", type=Path, help="write the models here instead of service/data/onnx")
-    train.set_defaults(handler=handler, fidelity=train_judge)
+app = typer.Typer(help="Score source fidelity; train and calibrate the judge.", no_args_is_help=True)
 
 
-def score_file(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
-    """Stream-score a JSONL file; a malformed line is reported by number and the rest still scores."""
-    checker = FidelityChecker(settings.fidelity)
+@app.command()
+def score(
+    source: Annotated[Path, typer.Argument(
+        metavar="INPUT", help='JSONL: {"id", "sources": ["text", ...], "summary"} per line'
+    )],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write JSONL here instead of stdout")] = None,
+) -> int:
+    """Score summaries against their sources (JSONL in, JSONL out); a malformed line is reported by
+    number and the rest still scores."""
+    if not source.is_file():
+        raise ConfigError(f"{source}: no such file")
+    checker = FidelityChecker(get_settings().fidelity)
+    with source.open(encoding="utf-8") as lines:
+        total = sum(1 for line in lines if line.strip())
     bad = done = 0
     started = time.perf_counter()
-    out: IO[str] = args.output.open("w", encoding="utf-8") if args.output else sys.stdout
+    out: IO[str] = output.open("w", encoding="utf-8") if output else sys.stdout
 
-    def items() -> Iterator[tuple[Any, list[str], str]]:
-        nonlocal bad
-        with args.input.open(encoding="utf-8") as lines:
-            for lineno, line in enumerate(lines, 1):
-                if not line.strip():
-                    continue
-                try:
-                    yield _parse_line(line, lineno)
-                except ValueError as err:
-                    bad += 1
-                    error(f"{args.input}:{lineno}: {err}")
+    with terminal_progress() as progress:
+        def items() -> Iterator[tuple[Any, list[str], str]]:
+            nonlocal bad
+            with source.open(encoding="utf-8") as lines:
+                for lineno, line in enumerate(lines, 1):
+                    if not line.strip():
+                        continue
+                    try:
+                        yield _parse_line(line, lineno)
+                    except ValueError as err:
+                        bad += 1
+                        error(f"{source}:{lineno}: {err}")
 
-    try:
-        for result in checker.score_many(items()):
-            record = {
-                "id": result.id, "score": result.score, "supported": result.supported,
-                "sentences": [s.model_dump(mode="json") for s in result.sentences],
-            }
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            done += 1
-            if done % 50 == 0:
-                report(f"scored {done} ({done / (time.perf_counter() - started):.1f}/s)")
-    finally:
-        if args.output:
-            out.close()
-    seconds = time.perf_counter() - started
-    report(f"scored {done} in {seconds:.1f}s ({done / seconds if seconds else 0:.1f} pairs/s); {bad} malformed")
+        try:
+            for result in checker.score_many(items()):
+                record = {
+                    "id": result.id, "score": result.score, "supported": result.supported,
+                    "sentences": [s.model_dump(mode="json") for s in result.sentences],
+                }
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                done += 1
+                progress.step("scored pairs", done + bad, total)
+        finally:
+            if output:
+                out.close()
+        seconds = time.perf_counter() - started
+        rate = done / seconds if seconds else 0
+        progress.note(f"scored {done} in {seconds:.1f}s ({rate:.1f} pairs/s); {bad} malformed")
     return 2 if bad else 0
 
 
@@ -90,25 +84,25 @@ def _parse_line(line: str, lineno: int) -> tuple[Any, list[str], str]:
     return record.get("id", lineno), sources, summary
 
 
-def calibrate_data(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
-    """Fit the judge's calibration, print held-out metrics, and optionally store it."""
+@app.command("calibrate")
+def calibrate_data(
+    data: Annotated[Path | None, typer.Option(help="folder with summedits_news.json and qags_cnndm.json")] = None,
+    limit: Annotated[int | None, typer.Option(help="use only the first N examples of each part")] = None,
+    save: Annotated[bool, typer.Option(help="store the calibration and threshold")] = False,
+) -> int:
+    """Fit the judge's calibration on human labels, print held-out metrics, and optionally store it."""
     from service.fidelity.calibrate import DATA_DIR, calibrate, held_out_contrast, judge_examples, load_examples
 
-    examples = load_examples(args.data or DATA_DIR)
-    if args.limit:
+    examples = load_examples(data or DATA_DIR)
+    if limit:
         seen: Counter[str] = Counter()
-        examples = [e for e in examples if (seen.update([e.part]) or seen[e.part]) <= args.limit]
-    checker = FidelityChecker(settings.fidelity)
-    report(f"judging {len(examples)} examples")
-
-    def progress(n: int) -> None:
-        if n % 100 < settings.fidelity.block_size:
-            report(f"judged {n}/{len(examples)}")
-
-    judged = judge_examples(examples, checker, progress)
-    contrast = held_out_contrast(examples)
-    report(f"judging {len(contrast)} contrast pairs from held-out documents")
-    result = calibrate(examples, judged, contrast, checker.judge)
+        examples = [e for e in examples if (seen.update([e.part]) or seen[e.part]) <= limit]
+    checker = FidelityChecker(get_settings().fidelity)
+    with terminal_progress() as progress:
+        judged = judge_examples(examples, checker, lambda n: progress.step("judged examples", n, len(examples)))
+        contrast = held_out_contrast(examples)
+        progress.note(f"judging {len(contrast)} contrast pairs from held-out documents")
+        result = calibrate(examples, judged, contrast, checker.judge)
     c = result.calibration
     print(f"fitted on {c.fitted_on} (n={result.fitted.n}); P = sigmoid({c.scale:.3f} * logit + {c.bias:.3f}); "
           f"threshold {c.threshold}")
@@ -123,21 +117,28 @@ def calibrate_data(args: argparse.Namespace, settings: Settings, report: Report,
     print("\nablation, balanced accuracy on all held-out:\n" + "\n".join(
         f"{name:48} {value:.3f}" for name, value in result.ablation.items()
     ))
-    if args.save:
+    if save:
         c.save()
-        report("saved service/data/judge.json")
+        typer.echo("saved service/data/judge.json", err=True)
     return 0
 
 
-def train_judge(args: argparse.Namespace, settings: Settings, report: Report, error: Report) -> int:
-    """Fine-tune the judge, export both ONNX models and write the data card."""
+@app.command("train")
+def train_judge(
+    epochs: Annotated[int | None, typer.Option(help="passes over the pairs (default: TrainConfig's, 2)")] = None,
+    seed: Annotated[int | None, typer.Option(help="seed of pairs and training (default: TrainConfig's)")] = None,
+    limit: Annotated[int | None, typer.Option(help="train on at most N pairs (a quick smoke run)")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the models here instead of service/data/onnx")] = None,
+) -> int:
+    """Fine-tune the judge and export both ONNX models and the data card (needs the train extra)."""
     try:
         from service.fidelity.train import TrainConfig, train
         from service.onnx_models import ONNX_DIR
 
-        given = {"epochs": args.epochs, "seed": args.seed, "limit": args.limit}
+        given = {"epochs": epochs, "seed": seed, "limit": limit}
         config = TrainConfig(**{k: v for k, v in given.items() if v is not None})
-        train(config, out=args.out or ONNX_DIR, report=report)
+        with terminal_progress() as progress:
+            train(config, out=out or ONNX_DIR, report=progress.note)
     except ModuleNotFoundError as err:
         error(f"fidelity train needs the training extra ({err.name} is missing): pip install -e '.[train]'")
         return 1

@@ -7,7 +7,6 @@ a text again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.clean import clean_article
@@ -16,13 +15,8 @@ from service.embeddings import Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
 from service.models import Article, CleanArticle, Disagreement, Skipped, Story
+from service.progress import QUIET, Progress
 from service.settings import GroupSettings
-
-Progress = Callable[[str], None]
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 @dataclass(frozen=True)
@@ -51,7 +45,7 @@ def prepare(
     *,
     skipped: list[Skipped] | None = None,
     embedder: Embedder | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = QUIET,
 ) -> Corpus:
     """Clean the articles, embed every kept sentence once, group stories and find disagreements."""
     skipped = list(skipped or [])
@@ -63,10 +57,10 @@ def prepare(
         else:
             reason = f"nothing left after cleaning ({len(result.dropped)} paragraphs dropped)"
             skipped.append(Skipped(origin=article.origin, reason=reason))
-            progress(f"skipped {article.origin}: {reason}")
+            progress.note(f"skipped {article.origin}: {reason}")
     index = SourceIndex.build(cleaned)
     embedder = embedder or get_embedder()
-    progress(f"embedding {len(index.sentences)} sentences of {len(cleaned)} articles")
+    progress.note(f"embedding {len(index.sentences)} sentences of {len(cleaned)} articles")
     index.embed(embedder)
     stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, group)
     by_id = {c.article.id: c for c in cleaned}

@@ -18,16 +18,14 @@ from service.pipeline.assemble import assemble
 from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts
 from service.pipeline.map import map_chunk, merge_duplicates
-from service.pipeline.prepare import Corpus, Progress
+from service.pipeline.prepare import Corpus
+from service.pipeline.read import reading
 from service.pipeline.reduce import Draft, reduce_facts
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
+from service.progress import QUIET, Progress
 from service.prompts import Prompt, load_prompt_set
 from service.settings import Settings, get_settings
-
-
-def _quiet(_: str) -> None:
-    return None
 
 
 def brief(
@@ -36,7 +34,7 @@ def brief(
     *,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = QUIET,
 ) -> Briefing:
     """Brief a prepared corpus, or one of its stories; with no model given, open the configured backend."""
     return run_sync(abrief(corpus, story, settings=settings, model=model, progress=progress))
@@ -48,14 +46,14 @@ async def abrief(
     *,
     settings: Settings | None = None,
     model: BaseChatModel | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = QUIET,
 ) -> Briefing:
     """Async form of brief(): the HTTP API and the digest call this on the shared loop."""
     settings = settings or get_settings()
     prompts = load_prompt_set(settings.pipeline.prompts)
     if model is not None:
         return await _run(corpus, story, settings, prompts, model, progress)
-    progress("starting the LLM backend")
+    progress.note("starting the LLM backend")
     with open_chat_model(settings) as opened:
         return await _run(corpus, story, settings, prompts, opened, progress)
 
@@ -78,21 +76,22 @@ async def _run(
     llm = LLMCaller(model, settings.llm)
     stats = llm.stats
     rejected: list[Rejected] = []
-    facts = await _map(cleaned, prompts["map"], llm, settings, rejected, progress)
+    read = reading(cleaned, index, settings.pipeline.read_tokens, settings.chunk.encoding)
+    facts = await _map(read, prompts["map"], llm, settings, rejected, progress)
     proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
     facts = merge_duplicates(facts)
-    progress(f"collapse: {len(facts)} facts")
+    progress.note(f"collapse: {len(facts)} facts")
     facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
     sources = [_source_info(c) for c in cleaned]
-    progress(f"reduce: {len(facts)} facts from {len(sources)} sources")
+    progress.note(f"reduce: {len(facts)} facts from {len(sources)} sources")
     draft = await reduce_facts(facts, sources, prompts["reduce"], llm) if facts else Draft()
-    progress("verify")
+    progress.note("verify")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
     # why: verification is CPU work; on a thread it does not hold up other briefings on the shared loop.
     result = await asyncio.to_thread(assemble, draft, index, verifier, settings.verify)
     for point in result.summary + result.points:
         point.disputed = disputed(point.text, disagreements)
-    progress("title")
+    progress.note("title")
     title, title_rejected = await write_title(
         result.summary + result.points[:3], index, verifier, prompts["title"], llm
     )
@@ -144,7 +143,7 @@ async def _map(
         async with limit:
             result = await map_chunk(chunks[chunk_index], prompt, llm, settings)
         done += 1
-        progress(f"map: {done}/{len(chunks)} chunks")
+        progress.step("map chunks", done, len(chunks))
         return result
 
     results = await asyncio.gather(*(one(i) for i in range(len(chunks))))
