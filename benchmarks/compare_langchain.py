@@ -218,8 +218,8 @@ def _print(ours: dict[str, Any], stock: dict[str, Any], server_mib: float) -> No
     ]
     print(f"{'':40} {'briefing':>12} {'LangChain':>12} {'ratio':>8}")
     for label, key, fmt in rows:
-        ratio = ours[key] / stock[key] if stock[key] else float("nan")
-        print(f"{label:40} {fmt.format(ours[key]):>12} {fmt.format(stock[key]):>12} {ratio:>7.2f}x")
+        ratio = "" if key.endswith("_share") or not stock[key] else f"{ours[key] / stock[key]:>7.2f}x"
+        print(f"{label:40} {fmt.format(ours[key]):>12} {fmt.format(stock[key]):>12} {ratio:>8}")
     print(f"{'floor: useful article text read once':40} {ours['floor']:>12} "
           f"{'':>12} {ours['floor'] / stock['prompt_text_tokens']:>7.2f}x  (cl100k; ratio to LangChain's prompt text)")
     if server_mib:
