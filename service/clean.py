@@ -1,14 +1,17 @@
 """Split articles into paragraphs, drop speculative boilerplate, flag noisy sources.
 
 Runs before any LLM call, so what it removes is cheap to remove and auditable in
-`dropped`. Detection is by families of signals (meta-commentary, trend-list items,
-generic conclusions, unattributed hedged predictions), never by a list of known sentences.
+`dropped`. Boilerplate is detected by families of signals (meta-commentary, trend-list
+items, generic conclusions, unattributed hedged predictions), never by a list of known
+sentences; paragraphs addressed to an AI or the reader by the address model
+(`service/addressed.py`), which the caller passes in as `addressed`.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from service.models import Article, CleanArticle, Dropped, Flag, Paragraph
@@ -34,14 +37,6 @@ _META = [
     r"\bas\s+(these|the|such)\s+(events|developments|situation|dynamics)\s+(unfold|evolve|continue)",
 ]
 _META_RE = [re.compile(p, re.IGNORECASE) for p in _META]
-_INJECTION_RE = re.compile(
-    r"\b(ignore|disregard|forget|override)\s+(all\s+|any\s+|the\s+|your\s+)?(previous|prior|above|earlier"
-    r"|preceding|other)?\s*(instructions?|prompts?|rules|directions)\b"
-    r"|\b(you\s+are\s+now|act\s+as|pretend\s+to\s+be)\s+(a|an|the)?\s*\w*\s*(assistant|ai|model|chatbot|llm)\b"
-    r"|\b(system\s+prompt|new\s+instructions?|developer\s+mode)\b"
-    r"|\b(language\s+model|ai|assistant|summari[sz]er|chatbot)\s*[:,]\s*(you\s+)?(must|should|will|shall|please)\b",
-    re.IGNORECASE,
-)
 _LIST_ITEM_RE = re.compile(r"^\s*(\d{1,2}[.)]|[-*•])\s+[A-Z][^:.]{2,80}:\s")
 _HEDGES = frozenset(
     "may might could likely potentially possibly perhaps probably presumably "
@@ -65,6 +60,7 @@ _RESUMPTIVE_RE = re.compile(
     r"(^|[.;]\s+)[A-Z][^.;]{25,},\s+(they|he|she|it)\s+(will|would|have|has|are|is|was|were|may)\b"
 )
 _HEADING_MAX_WORDS = 10
+_HEADING_MAX_CHARS = 100
 
 
 @dataclass(frozen=True)
@@ -83,14 +79,24 @@ def split_paragraphs(text: str) -> list[str]:
     return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
 
 
-def clean_article(article: Article) -> CleanArticle:
-    """Split an article into paragraphs, drop boilerplate and headings, and flag its quality."""
+def paragraphs_of(article: Article) -> list[Paragraph]:
+    """The article's paragraphs, numbered from 1, each split into sentences."""
+    return [Paragraph(article_id=article.id, index=i, text=t) for i, t in enumerate(split_paragraphs(article.text), 1)]
+
+
+def clean_article(
+    article: Article, addressed: Callable[[str], bool], paragraphs: list[Paragraph] | None = None
+) -> CleanArticle:
+    """Drop boilerplate, headings and paragraphs addressed to an AI or the reader (`addressed`
+    tells a sentence that is), and flag the article's quality; `paragraphs` when already split."""
     kept: list[Paragraph] = []
     dropped: list[Dropped] = []
     in_speculation = False
-    for index, text in enumerate(split_paragraphs(article.text), 1):
-        paragraph = Paragraph(article_id=article.id, index=index, text=text)
+    for paragraph in paragraphs if paragraphs is not None else paragraphs_of(article):
+        text, index = paragraph.text, paragraph.index
         verdict = judge_paragraph(text, split=paragraph.sentences, in_speculative_section=in_speculation)
+        if (instruction := next((s for s in paragraph.sentences if addressed(s)), None)) is not None:
+            verdict = Verdict(f"addressed to an AI or the reader, not news ('{_start(instruction)}')")
         if verdict.opens_section:
             in_speculation = True
         elif verdict.reason is None and not is_heading(text):
@@ -109,9 +115,6 @@ def judge_paragraph(
 ) -> Verdict:
     """Decide whether one paragraph (or sentence) is speculative boilerplate, and why; `split` is
     its sentences when already split."""
-    injection = _INJECTION_RE.search(text)
-    if injection:
-        return Verdict(f"instructions addressed to an AI ('{injection.group(0).strip()}')")
     attributed = has_attribution(text)
     meta = next((m for r in _META_RE if (m := r.search(text))), None)
     if meta and not attributed:
@@ -126,10 +129,17 @@ def judge_paragraph(
     return Verdict(None)
 
 
+def _start(sentence: str, words_shown: int = 8) -> str:
+    parts = sentence.split()
+    return " ".join(parts[:words_shown]) + (" ..." if len(parts) > words_shown else "")
+
+
 def is_heading(text: str) -> bool:
     """Tell whether a paragraph is a short heading or question line with no content."""
     n = len(text.split())
-    return n <= _HEADING_MAX_WORDS and not re.search(r"[.!\"”]$", text)
+    # why: scripts without spaces make one long "word"; a heading is short in characters too
+    short = n <= _HEADING_MAX_WORDS and len(text) <= _HEADING_MAX_CHARS
+    return short and not re.search(r"[.!\"”。！？」』]$", text)
 
 
 @dataclass(frozen=True)

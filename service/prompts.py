@@ -23,6 +23,12 @@ STAGE_OUTPUT: dict[str, Output] = {
 }
 
 
+def fence_safe(value: str) -> str:
+    """Data for a fenced slot: angle brackets become look-alikes, so text can neither close its
+    fence (`</article>`) nor open a tag the model might take for the prompt's own."""
+    return value.replace("<", "‹").replace(">", "›")
+
+
 class Prompt(BaseModel):
     """One prompt version: its templates, declared variables, the parser its reply goes to, and
     its completion cap (tokens)."""
@@ -57,7 +63,8 @@ class Prompt(BaseModel):
         missing = set(self.variables) - set(values)
         if missing:
             raise PromptError(f"prompt {self.ref}: missing values for {sorted(missing)}")
-        return self.system.format(**values), self.user.format(**values)
+        fenced = {name: fence_safe(value) for name, value in values.items()}
+        return self.system.format(**fenced), self.user.format(**fenced)
 
     def digest(self) -> str:
         """Return a short hash of the prompt's content."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 _ABBREV = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bU\.S\.)(?<!\bvs\.)(?<!\b[A-Z]\.)"
-_SENT_SPLIT = re.compile(_ABBREV + r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])")
+# Western sentences end in .!?… before a space and a capital; Chinese and Japanese ones in 。！？
+# with no space after (not inside a quotation: 「行く。」と言った is one sentence).
+_SENT_SPLIT = re.compile(_ABBREV + r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|(?<=[。！？])(?![」』）”])\s*")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 _ATTRIBUTION = re.compile(
     r"\b(said|says|told|according\s+to|reported|reports|stated|announced|added|confirmed"

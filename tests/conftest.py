@@ -69,6 +69,14 @@ def settings(monkeypatch: pytest.MonkeyPatch) -> Settings:
     return make_settings()
 
 
+def addressed(sentence: str) -> bool:
+    """The shipped address model applied to one sentence, as prepare() applies it."""
+    from service.addressed import get_address_model
+    from service.embeddings import get_embedder
+
+    return get_address_model().addressed(sentence, get_embedder().encode([sentence])[0])
+
+
 def make_settings(**overrides: Any) -> Settings:
     """Default settings that ignore BRIEFING_* variables of the machine, with no retries,
     so a missing recording fails at once."""

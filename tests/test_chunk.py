@@ -14,6 +14,7 @@ from service.clean import clean_article
 from service.errors import ConfigError
 from service.models import Article, CleanArticle, Paragraph
 from service.settings import ChunkSettings
+from tests.conftest import addressed
 
 
 def _clean(*texts: str) -> CleanArticle:
@@ -26,7 +27,7 @@ def _clean(*texts: str) -> CleanArticle:
 def test_chunks_respect_the_limit_and_keep_paragraph_numbers(example_articles: list[Article]) -> None:
     settings = ChunkSettings(max_tokens=300)
     for article in example_articles:
-        cleaned = clean_article(article)
+        cleaned = clean_article(article, addressed)
         chunks = chunk_article(cleaned, settings)
         assert all(c.tokens <= 300 for c in chunks)
         assert all(c.article_id == article.id for c in chunks)

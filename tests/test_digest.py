@@ -71,9 +71,9 @@ def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_an
     cleaned: Counter[str] = Counter()
     real_clean = prepare_module.clean_article
 
-    def counting_clean(article: Article) -> CleanArticle:
+    def counting_clean(article: Article, *args: Any) -> CleanArticle:
         cleaned[article.id] += 1
-        return real_clean(article)
+        return real_clean(article, *args)
 
     monkeypatch.setattr(prepare_module, "clean_article", counting_clean)
     with cassette("test_digest/examples", record_mode):

@@ -15,7 +15,7 @@ from service.group import group_stories
 from service.ingest import ingest_paths
 from service.models import Article, CleanArticle, Story
 from service.settings import GroupSettings
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, addressed
 
 # A word spinner's substitutions, as seen in example 003.
 SPIN = {"the": "nan", "in": "successful", "with": "pinch", "about": "astir", "use": "usage", "have": "person",
@@ -40,11 +40,11 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="module")
 def examples() -> list[CleanArticle]:
-    return [clean_article(a) for a in ingest_paths([EXAMPLES]).articles]
+    return [clean_article(a, addressed) for a in ingest_paths([EXAMPLES]).articles]
 
 
 def _article(text: str, **fields: object) -> CleanArticle:
-    return clean_article(Article(id=Article.make_id(text), text=text, **fields))  # type: ignore[arg-type]
+    return clean_article(Article(id=Article.make_id(text), text=text, **fields), addressed)  # type: ignore[arg-type]
 
 
 def _group(batch: list[CleanArticle], embedder: Embedder) -> list[Story]:

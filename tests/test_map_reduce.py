@@ -14,6 +14,7 @@ from service.pipeline.map import ground_facts, merge_duplicates, parse_fact_line
 from service.pipeline.reduce import parse_briefing
 from service.prompts import load_prompt
 from service.settings import Settings
+from tests.conftest import addressed
 
 CHUNK = Chunk(
     id="a#0",
@@ -111,7 +112,7 @@ def test_collapse_merges_until_under_budget_and_keeps_provenance(
     facts = [
         _fact(p.text.split(". ")[0].rstrip(".") + ".", a.id, p.index)
         for a in example_articles[:2]
-        for p in clean_article(a).paragraphs[:6]
+        for p in clean_article(a, addressed).paragraphs[:6]
     ]
     settings.pipeline.facts_token_budget = 200
     settings.pipeline.max_collapse_rounds = 2

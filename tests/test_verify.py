@@ -11,6 +11,7 @@ from service.fidelity.sources import SourceIndex
 from service.models import Article
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
+from tests.conftest import addressed
 
 BUDGET = (
     "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
@@ -22,7 +23,7 @@ BUDGET = (
 @pytest.fixture(scope="module")
 def verifier(example_articles: list[Article]) -> Verifier:
     budget = Article(id="budget", text=BUDGET)
-    cleaned = [clean_article(a) for a in [*example_articles, budget]]
+    cleaned = [clean_article(a, addressed) for a in [*example_articles, budget]]
     checker = FidelityChecker(embedder=get_embedder())
     return Verifier(SourceIndex.build(cleaned), checker, VerifySettings())
 

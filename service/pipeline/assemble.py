@@ -65,9 +65,9 @@ def _verified(
             # why: a tiny model often cites the wrong number; re-attribute, then check again.
             support = verifier.check(draft.text, [])
         if not support.supported:
-            rejected.append(
-                Rejected(text=draft.text, reason=support.reason or "unsupported", stage=stage, unsupported=True)
-            )
+            rejected.append(Rejected(
+                text=draft.text, reason=support.reason or "unsupported", stage=stage, unsupported=not support.addressed
+            ))
             continue
         vector = verifier.vector(draft.text)
         if vectors and max(float(vector @ v) for v in vectors) >= _DUPLICATE:

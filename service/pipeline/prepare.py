@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from service.clean import clean_article
+import numpy as np
+
+from service.addressed import get_address_model
+from service.clean import clean_article, paragraphs_of
 from service.disagree import find_disagreements
-from service.embeddings import Embedder, get_embedder
+from service.embeddings import DIMENSIONS, Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
 from service.models import Article, CleanArticle, Disagreement, Skipped, Story
@@ -47,11 +50,24 @@ def prepare(
     embedder: Embedder | None = None,
     progress: Progress = QUIET,
 ) -> Corpus:
-    """Clean the articles, embed every kept sentence once, group stories and find disagreements."""
+    """Embed every sentence once, clean the articles (dropping paragraphs addressed to an AI or the
+    reader), group stories and find disagreements."""
     skipped = list(skipped or [])
+    embedder = embedder or get_embedder()
+    split = {article.id: paragraphs_of(article) for article in articles}
+    texts = list(dict.fromkeys(s for paragraphs in split.values() for p in paragraphs for s in p.sentences))
+    progress.note(f"embedding {len(texts)} sentences of {len(articles)} articles")
+    # why: every sentence is embedded once, here: the address model reads the vectors while
+    # cleaning, and the kept sentences' vectors become the source index
+    vectors = dict(zip(texts, embedder.encode(texts), strict=True))
+    model = get_address_model()
+
+    def addressed(sentence: str) -> bool:
+        return model.addressed(sentence, vectors[sentence])
+
     cleaned = []
     for article in articles:
-        result = clean_article(article)
+        result = clean_article(article, addressed, split[article.id])
         if result.paragraphs:
             cleaned.append(result)
         else:
@@ -59,9 +75,8 @@ def prepare(
             skipped.append(Skipped(origin=article.origin, reason=reason))
             progress.note(f"skipped {article.origin}: {reason}")
     index = SourceIndex.build(cleaned)
-    embedder = embedder or get_embedder()
-    progress.note(f"embedding {len(index.sentences)} sentences of {len(cleaned)} articles")
-    index.embed(embedder)
+    index.vectors = np.stack([vectors[s.text] for s in index.sentences]) if index.sentences \
+        else np.zeros((0, DIMENSIONS), dtype=np.float32)
     stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, group)
     by_id = {c.article.id: c for c in cleaned}
     # why: copies state the same figures; one copy per independent source keeps a source from outvoting others.

@@ -52,4 +52,4 @@ def _title_problem(title: str, checker: SupportChecker) -> tuple[str, bool]:
     if refers_to_document(title):
         return "talks about the document, not the news", False
     support = checker.check(title, [])
-    return ("", False) if support.supported else (support.reason or "unsupported", True)
+    return ("", False) if support.supported else (support.reason or "unsupported", not support.addressed)

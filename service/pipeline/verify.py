@@ -2,9 +2,9 @@
 
 `SupportChecker` is the seam: the pipeline only needs `check(text, cited)`. `Verifier`
 asks the fidelity checker (its trained judge and hard rules: verbatim quotes, no flipped
-copy of a source sentence) and adds two rules of its own: every number, date and proper
-name must occur in the cited sentences closest to the claim, and no word a spinner
-substituted may be copied.
+copy of a source sentence) and adds rules of its own: no instruction or request to an AI or
+the reader ships (the address model), every number, date and proper name must occur in the
+cited sentences closest to the claim, and no word a spinner substituted may be copied.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Protocol
 
 import numpy as np
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from service.addressed import get_address_model
 from service.fidelity.checker import Claim, FidelityChecker, close_passage
 from service.fidelity.rules import missing_specifics
 from service.fidelity.sources import SourceIndex
@@ -29,6 +30,7 @@ class Support(BaseModel):
     sources: list[str]
     evidence: Evidence | None = None
     reason: str = ""
+    addressed: bool = Field(False, description="Refused as an instruction or request, not for lack of support.")
 
 
 class SupportChecker(Protocol):
@@ -47,6 +49,7 @@ class Verifier:
         self.index = index
         self.checker = checker
         self.settings = settings
+        self.address_model = get_address_model()
         assert index.vectors is not None
         # why: a source sentence proposed as a point (the extractive fallback) is already embedded.
         self._vectors: dict[str, np.ndarray] = dict(
@@ -65,6 +68,11 @@ class Verifier:
         if cited and len(known) < len(cited):
             return Support(supported=False, score=0.0, sources=known, reason="cites an unknown source")
         vector = self.vector(text)
+        if self.address_model.refused(text, vector):
+            # why: the last line against injection: whoever proposed it, and however well a
+            # source supports it, an instruction or a request to the reader is not news
+            return Support(supported=False, score=0.0, sources=known, addressed=True,
+                           reason="addressed to an AI or the reader, not news")
         if known:
             return self._against(text, vector, known)
         return self._attribute(text, vector)
