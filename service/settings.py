@@ -10,6 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.errors import ConfigError
 
+# The most any setting can allow in one article (the API schema states it).
+MAX_ARTICLE_CHARS = 1_000_000
+
 
 class LLMSettings(BaseModel):
     """How to reach the chat model."""
@@ -120,7 +123,9 @@ class ApiSettings(BaseModel):
     auth_reads: bool = Field(False, description="Require an API key for GET requests too.")
     max_body_bytes: int = Field(5_000_000, ge=1_000, description="Largest request body; 413 beyond it.")
     max_articles: int = Field(50, ge=1, description="Most articles in one request.")
-    max_article_chars: int = Field(100_000, ge=100, description="Most characters in one article's text.")
+    max_article_chars: int = Field(
+        100_000, ge=100, le=MAX_ARTICLE_CHARS, description="Most characters in one article's text."
+    )
     sync_max_chars: int = Field(
         3_000, ge=0, description="Requests with at most this many characters are briefed at once (201); "
         "larger ones are queued (202)."

@@ -220,3 +220,54 @@ def test_the_serve_command_is_wired(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: served.update(app=app, **kwargs))
     assert main(["serve", "--host", "0.0.0.0", "--port", "9000"]) == 0
     assert (served["host"], served["port"]) == ("0.0.0.0", 9000) and served["app"].title
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "problem"),
+    [
+        ("text", SHORT + "\ud800", "unicode"),
+        ("text", SHORT.replace("Monday", "Mon\x00day"), "control character U+0000"),
+        ("title", "Budget\x1b[31m", "control character U+001B"),
+    ],
+)
+def test_text_no_article_contains_is_refused_naming_the_field(
+    client: TestClient, database_url: str, field: str, value: str, problem: str
+) -> None:
+    article = {"text": SHORT, field: value}
+    body = json.dumps({"articles": [article]}, ensure_ascii=True)  # "\ud800" travels as an escape
+    response = client.post("/v1/briefings", content=body, headers={**KEY, "Content-Type": "application/json"})
+    error = _error(response, 422, "invalid")
+    assert error["field"] == f"articles.0.{field}" and problem in error["message"]
+    assert client.get("/v1/briefings").json()["total"] == 0  # nothing stored, nothing left running
+
+
+def test_odd_keys_dates_and_offsets_get_4xx_not_500(client: TestClient) -> None:
+    wrong_key = client.post("/v1/briefings", json={"articles": [{"text": SHORT}]},
+                            headers={"Authorization": "Bearer kü1".encode()})
+    _error(wrong_key, 403, "forbidden")
+    _error(client.get("/v1/articles", params={"offset": 2**70}), 422, "invalid")
+    far = client.get("/v1/articles", params={"since": "0001-01-01T00:00:00+23:59"})
+    assert _error(far, 422, "invalid")["field"] == "since"
+    assert _error(client.post("/v1/digests/0/run", headers=KEY), 422, "invalid")["field"] == "day"
+    _error(client.get("/v1/digests/2024-02-30"), 422, "invalid_date")
+    not_allowed = client.delete("/v1/articles", headers=KEY)
+    _error(not_allowed, 405, "method_not_allowed")
+    assert not_allowed.headers["allow"]  # the methods of the route it matched
+
+
+def test_an_unexpected_failure_answers_the_error_shape_and_leaves_no_row_running(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.api.routers import briefings
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(briefings, "brief_request", broken)
+    settings = _settings(database_url)
+    app = create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), run_jobs=False)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        response = test_client.post("/v1/briefings", json={"articles": [{"text": SHORT}]}, headers=KEY)
+        assert _error(response, 500, "internal")["message"].startswith("internal error (RuntimeError)")
+        [row] = test_client.get("/v1/briefings").json()["items"]
+        assert row["status"] == "failed"

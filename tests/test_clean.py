@@ -128,5 +128,6 @@ def test_japanese_paragraphs_are_kept_and_split_at_their_own_sentence_marks() ->
     )
     cleaned = clean_article(Article(id=Article.make_id(text), text=text), addressed)
     assert cleaned.dropped == [] and len(cleaned.paragraphs) == 3
-    assert cleaned.paragraphs[0].sentences == ["東京で震度５弱の地震があった。", "気象庁によると、けが人は報告されていない。"]
+    first = ["東京で震度５弱の地震があった。", "気象庁によると、けが人は報告されていない。"]
+    assert cleaned.paragraphs[0].sentences == first
     assert cleaned.paragraphs[2].sentences == ["首相は「被害の把握を急ぐ。」と述べた。"]

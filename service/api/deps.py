@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Path, Query, Request
 from langchain_core.language_models import BaseChatModel
 
 from service.api.errors import ApiError
 from service.settings import Settings
 from service.store import Store
+
+MAX_OFFSET = 1_000_000_000
 
 
 async def settings(request: Request) -> Settings:
@@ -42,7 +45,9 @@ async def require_key(request: Request) -> None:
     if not sent:
         raise ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer KEY or X-API-Key)",
                        headers={"WWW-Authenticate": "Bearer"})
-    if not any(hmac.compare_digest(sent, key) for key in keys):
+    # why: as bytes, so a key with characters outside ASCII is simply wrong, not a TypeError
+    given = sent.encode("utf-8", "surrogateescape")
+    if not any(hmac.compare_digest(given, key.encode("utf-8")) for key in keys):
         raise ApiError(403, "forbidden", "the API key is not valid")
 
 
@@ -50,6 +55,25 @@ async def require_read(request: Request) -> None:
     """Check the key on reads only when api.auth_reads is on."""
     if request.app.state.settings.api.auth_reads:
         await require_key(request)
+
+
+def utc_bound(value: datetime | None, field: str) -> datetime | None:
+    """A date bound of a query, or a 422 naming it when it cannot be a point in UTC time."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ApiError(422, "invalid", f"{field}: {value.isoformat()} is outside the dates that can be stored",
+                       field=field) from None
+
+
+def iso_day(day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]) -> date:
+    """A date in the path, only as YYYY-MM-DD (no timestamps, no '0')."""
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        raise ApiError(422, "invalid_date", f"{day} is not a calendar date", field="day") from None
 
 
 @dataclass(frozen=True)
@@ -62,7 +86,7 @@ class PageRequest:
 
 async def page(
     request: Request,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     limit: Annotated[int | None, Query(ge=1, le=500, description="default: api.page_size")] = None,
 ) -> PageRequest:
     """Return the requested slice of a list; the default size comes from the settings."""

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from service.models import not_blank
+from service.settings import MAX_ARTICLE_CHARS
+
+# C0 controls other than tab, newline and carriage return, and DEL: never text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def plain_text(value: str | None) -> str | None:
+    """Reject what no article text contains: lone surrogates (not encodable), NUL and other
+    control characters; the error names the position."""
+    if value is None:
+        return value
+    if (bad := _CONTROL.search(value)) is not None:
+        raise ValueError(f"contains control character U+{ord(bad.group()):04X} at position {bad.start()}")
+    for position, char in enumerate(value):
+        if "\ud800" <= char <= "\udfff":
+            raise ValueError(f"contains a lone surrogate U+{ord(char):04X} at position {position}")
+    return value
 
 
 class ArticleIn(BaseModel):
@@ -15,13 +33,14 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
+    text: str = Field(min_length=1, max_length=MAX_ARTICLE_CHARS)
+    title: str | None = Field(None, max_length=1_000)
+    source: str | None = Field(None, max_length=500)
+    url: str | None = Field(None, max_length=2_000)
     published: datetime | None = None
 
     _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))
+    _plain = field_validator("text", "title", "source", "url")(lambda cls, value: plain_text(value))
 
 
 class BriefingOptions(BaseModel):

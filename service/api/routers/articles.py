@@ -41,6 +41,7 @@ def list_articles(
     source: str | None = None,
 ) -> Page:
     """List stored articles, filtered by publication date and source."""
+    since, until = deps.utc_bound(since, "since"), deps.utc_bound(until, "until")
     articles, total = store.list_articles(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
     items = [a.model_dump(mode="json", exclude={"origin"}) for a in articles]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -55,6 +55,10 @@ async def create_briefing(
             raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
                            headers={"Retry-After": str(settings.api.retry_after_s)}) from None
         raise ApiError(422, "cannot_brief", str(err)) from None
+    except Exception:
+        # why: the row must not stay `running` until a restart; the catch-all answers the request
+        await run_in_threadpool(store.finish, row.id, error="internal error; it was logged")
+        raise
     data = briefing.model_dump(mode="json")
     await run_in_threadpool(store.finish, row.id, briefing=data)
     request.app.state.metrics.count_briefing(briefing)

@@ -23,7 +23,7 @@ Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md o
 
 @router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)])
 def run_digest(
-    day: dt.date,
+    day: Annotated[dt.date, Depends(deps.iso_day)],
     response: Response,
     settings: Annotated[Settings, Depends(deps.settings)],
     store: Annotated[Store, Depends(deps.store)],
@@ -51,7 +51,9 @@ def digest_feed(settings: Annotated[Settings, Depends(deps.settings)],
 
 @router.get("/{day}", dependencies=[Depends(deps.require_read)],
             responses={200: {"content": {"text/markdown": {}, "text/html": {}}}})
-def get_digest(day: dt.date, store: Annotated[Store, Depends(deps.store)], format: Format = None) -> Any:
+def get_digest(
+    day: Annotated[dt.date, Depends(deps.iso_day)], store: Annotated[Store, Depends(deps.store)], format: Format = None
+) -> Any:
     """Return a date's digest with its run status: stories ranked, each with its briefing and disagreements."""
     row = store.get_digest(day.isoformat())
     if row is None:
