@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+_HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
 
 class ApiError(Exception):
@@ -30,6 +32,16 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, d
     return {"error": body}
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at the request's path (the OpenAPI schema is the contract)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, request.url.path):
+            methods |= {m.upper() for m in operations if m in _HTTP_METHODS}
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Answer every error, ours or the framework's, in the shared shape."""
 
@@ -45,10 +57,14 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid", f"{field}: {first['msg']}", field), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, err: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
-        # why: a 405 carries the Allow header the framework set; dropping it breaks the protocol
-        return JSONResponse(error_body(code, str(err.detail)), err.status_code, headers=err.headers)
+        headers = dict(err.headers or {})
+        if err.status_code == 405:
+            # why: the framework lists only the first route it matched; a path served by several
+            # routes (GET and POST /v1/articles) must list them all
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(error_body(code, str(err.detail)), err.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, err: Exception) -> JSONResponse:
