@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -271,3 +273,42 @@ def test_an_unexpected_failure_answers_the_error_shape_and_leaves_no_row_running
         assert _error(response, 500, "internal")["message"].startswith("internal error (RuntimeError)")
         [row] = test_client.get("/v1/briefings").json()["items"]
         assert row["status"] == "failed"
+
+
+class _GarbageBackend(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint that answers 200 with something no client can use."""
+
+    replies = {"/html/v1/chat/completions": ("text/html", b"<html>upstream error</html>"),
+               "/empty/v1/chat/completions": ("application/json", json.dumps({
+                   "id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": [],
+               }).encode())}
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        kind, body = self.replies[self.path]
+        self.send_response(200)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+@pytest.mark.parametrize("garbage", ["html", "empty"])
+def test_backend_garbage_gives_502_with_the_briefing_to_retry(database_url: str, garbage: str) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _GarbageBackend)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = _settings(database_url)
+        url = f"http://127.0.0.1:{server.server_port}/{garbage}/v1"
+        with TestClient(create_app(settings, model=build_chat_model(settings.llm, url), run_jobs=False)) as client:
+            response = client.post("/v1/briefings", json={"articles": [{"text": SHORT}]}, headers=KEY)
+            error = _error(response, 502, "bad_gateway")
+            assert "Error" not in error["message"] and "Traceback" not in error["message"]  # no Python text
+            row = client.get(response.headers["location"]).json()
+            assert row["status"] == "failed"
+            assert client.post(f"{response.headers['location']}/retry", headers=KEY).status_code == 202
+    finally:
+        server.shutdown()

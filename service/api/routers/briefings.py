@@ -15,7 +15,7 @@ from service.api.cache import DoneCache
 from service.api.errors import ApiError
 from service.api.limits import check_articles, check_options
 from service.api.schemas import BriefingOut, BriefingRequest, Page
-from service.errors import BackendUnavailable, BriefingError
+from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import Briefing, Status
 from service.render import to_markdown
@@ -27,7 +27,8 @@ Format = Annotated[Literal["json", "md"] | None, Query(description="md returns M
 
 
 @router.post("", status_code=201, response_model=BriefingOut, dependencies=[Depends(deps.require_key)],
-             responses={202: {"model": BriefingOut}, 503: {"description": "LLM backend down (Retry-After)"}})
+             responses={202: {"model": BriefingOut}, 502: {"description": "the LLM backend's answer was unusable"},
+                        503: {"description": "LLM backend down (Retry-After)"}})
 async def create_briefing(
     body: BriefingRequest,
     request: Request,
@@ -51,9 +52,14 @@ async def create_briefing(
         briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
     except BriefingError as err:
         await run_in_threadpool(store.finish, row.id, error=str(err))
+        location = {"Location": f"/v1/briefings/{row.id}"}
         if isinstance(err, BackendUnavailable):
             raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
-                           headers={"Retry-After": str(settings.api.retry_after_s)}) from None
+                           headers={"Retry-After": str(settings.api.retry_after_s), **location}) from None
+        if isinstance(err, BackendError):
+            # why: the backend's garbage is not the client's fault, and its details are not theirs to read
+            raise ApiError(502, "bad_gateway", f"the LLM backend gave an unusable answer (briefing {row.id} "
+                           "can be retried)", headers=location) from None
         raise ApiError(422, "cannot_brief", str(err)) from None
     except Exception:
         # why: the row must not stay `running` until a restart; the catch-all answers the request
