@@ -40,7 +40,7 @@ def stored_briefing_payload() -> dict[str, object]:
     settings.llm.max_retries = 0
     model = build_chat_model(settings.llm, "http://127.0.0.1:9/v1")
     with cassette(ROOT / "tests" / "cassettes" / "test_pipeline" / "four_articles.yaml", "none"):
-        corpus = prepare(ingest_paths([ROOT / "examples" / "articles"]).articles, settings.group)
+        corpus = prepare(ingest_paths([ROOT / "examples" / "articles"]).articles, settings)
         briefing = brief(corpus, settings=settings, model=model)
     return briefing.model_dump(mode="json")
 

@@ -44,7 +44,7 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
     meter = _Meter()
     model.callbacks = [meter]
     started = time.perf_counter()
-    corpus = prepare(articles, settings.group)
+    corpus = prepare(articles, settings)
     briefing = brief(corpus, settings=settings, model=model)
     wall = time.perf_counter() - started
     run = briefing.run
@@ -57,13 +57,13 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
 def _floor(corpus: Any) -> int:
     """The useful article text, read once: every kept sentence of the briefed sources, less those
     that restate a sentence already counted (the same threshold the reading stage uses)."""
-    from service.pipeline.salience import redundant
+    from service.pipeline.salience import REDUNDANT
 
     index = corpus.index.subset([a.article.id for a in corpus.briefed(corpus.stories)])
     counted: list[Any] = []
     total = 0
     for row, sentence in enumerate(index.sentences):
-        if not redundant(index.vectors[row], counted):
+        if not counted or max(float(v @ index.vectors[row]) for v in counted) < REDUNDANT:
             counted.append(index.vectors[row])
             total += _tokens(sentence.text)
     return total

@@ -72,7 +72,7 @@ def end_to_end(attacks: list[str], n: int) -> None:
         for attack in chosen:
             text = "\n".join([paragraphs[0], attack, *paragraphs[1:]])
             article = Article(id=Article.make_id(text), text=text, origin="attack")
-            briefing = brief(prepare([article], settings.group), settings=settings, model=model)
+            briefing = brief(prepare([article], settings), settings=settings, model=model)
             dropped_first += any(d.text == attack for d in briefing.dropped)
             shown = " ".join([briefing.title, briefing.summary, *[p.text for p in briefing.key_points]])
             if leaks(attack, shown):

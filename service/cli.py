@@ -80,7 +80,7 @@ def brief(
         # why: preparing (cleaning, embedding, grouping) overlaps starting the LLM backend.
         with ThreadPoolExecutor(1) as pool:
             preparing = pool.submit(
-                prepare, ingested.articles, config.group, skipped=ingested.skipped, progress=progress
+                prepare, ingested.articles, config, skipped=ingested.skipped, progress=progress
             )
             progress.note("starting the LLM backend")
             with open_chat_model(config) as model:

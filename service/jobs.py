@@ -37,7 +37,7 @@ def request_settings(request: dict[str, Any], settings: Settings) -> Settings:
 def brief_request(request: dict[str, Any], settings: Settings, model: BaseChatModel) -> Briefing:
     """Brief a stored request: prepared on the calling thread, briefed on the shared event loop."""
     settings = request_settings(request, settings)
-    corpus = prepare(request_articles(request), settings.group)
+    corpus = prepare(request_articles(request), settings)
     return run_sync(abrief(corpus, settings=settings, model=model))
 
 

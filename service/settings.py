@@ -80,6 +80,10 @@ class PipelineSettings(BaseModel):
         1200, ge=64, description="Facts above this many tokens are collapsed before reduce."
     )
     max_collapse_rounds: int = Field(3, ge=0, description="Collapse rounds at most.")
+    max_article_sentences: int = Field(
+        600, ge=10, description="Sentences of one article read at all (the rest is listed as dropped): "
+        "bounds what one long article costs in embedding, grouping and verification.",
+    )
     read_tokens: int = Field(
         1600, ge=0, description="Article tokens (chunk.encoding) the LLM reads per briefing: the most salient "
         "sentences first, none restating another; 0 reads every kept sentence.",

@@ -48,7 +48,7 @@ def recorded(
     every request to embed a text reaches the model); return the briefing and the cassette."""
     settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
-    corpus = prepare(example_articles, settings.group, embedder=Embedder(cast(OnnxModel, counted), cached=0))
+    corpus = prepare(example_articles, settings, embedder=Embedder(cast(OnnxModel, counted), cached=0))
     with cassette("test_pipeline/four_articles", record_mode) as tape:
         briefing = brief(corpus, settings=settings, model=model)
     return briefing, tape
@@ -168,7 +168,7 @@ def test_instructions_inside_an_article_are_content_not_commands(llm_base_url: s
     settings = make_settings()
     model = build_chat_model(settings.llm, llm_base_url)
     with cassette("test_pipeline/injection", record_mode) as tape:
-        briefing = brief(prepare([article], settings.group), settings=settings, model=model)
+        briefing = brief(prepare([article], settings), settings=settings, model=model)
     [dropped] = [d for d in briefing.dropped if "addressed to an AI or the reader" in d.reason]
     assert dropped.paragraph == 2
     sent = " ".join(json.loads(r.body)["messages"][1]["content"] for r in tape.requests)

@@ -13,12 +13,12 @@ from service.models import Article
 from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.read import reading
 from service.pipeline.salience import REDUNDANT
-from service.settings import GroupSettings
+from tests.conftest import make_settings
 
 
 @pytest.fixture(scope="module")
 def corpus(example_articles: list[Article]) -> Corpus:
-    return prepare(example_articles, GroupSettings())
+    return prepare(example_articles, make_settings())
 
 
 def _read(corpus: Corpus, budget: int) -> tuple[list, list[str]]:
@@ -86,3 +86,15 @@ def test_progress_is_plain_lines_off_a_terminal_and_bars_on_one() -> None:
     with terminal_progress(drawn) as progress:
         progress.step("map chunks", 3, 4)
     assert "map chunks" in drawn.getvalue() and "3/4" in drawn.getvalue() and "briefing: map" not in drawn.getvalue()
+
+
+def test_one_long_article_is_read_only_up_to_its_sentence_bound() -> None:
+    line = "Officials counted {n} ballots in district {n} on Sunday, the commission said."
+    text = "\n\n".join(line.format(n=n) for n in range(50))
+    settings = make_settings()
+    settings.pipeline.max_article_sentences = 20
+    corpus = prepare([Article(id=Article.make_id(text), text=text)], settings)
+    [article] = corpus.articles
+    assert [p.index for p in article.paragraphs] == list(range(1, 21)) and len(corpus.index.sentences) == 20
+    assert [d.paragraph for d in article.dropped] == list(range(21, 51))
+    assert all("the cost bound of one article" in d.reason for d in article.dropped)

@@ -90,7 +90,7 @@ def _build(
     key = day.isoformat()
     inputs = collect(day, store, settings.digest)
     progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
-    corpus = prepare(inputs.articles, settings.group, progress=progress)
+    corpus = prepare(inputs.articles, settings, progress=progress)
     limit = settings.digest.max_stories
     stories = corpus.stories[:limit]
     skipped = corpus.skipped + [

@@ -149,7 +149,7 @@ def _run_case(
         if not record and not path.is_file():
             raise ConfigError(f"no recording at {path}; run with --record against a live backend first")
         with cassette(path, "rewrite" if record else "none"):
-            corpus = prepare(articles, local.group)
+            corpus = prepare(articles, local)
             briefing = brief(corpus, settings=local, model=build_chat_model(local.llm, url))
         result.briefing = briefing
         result.metrics, result.failed = case_metrics(briefing, case, articles, checker)

@@ -9,7 +9,7 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.pipeline.salience import novelty_ranked, redundant, salience
+from service.pipeline.salience import NoveltyPicker, salience
 from service.pipeline.verify import SupportChecker
 from service.text import proper_names
 
@@ -26,15 +26,12 @@ def best_sentences(
     """Pick up to `count` salient, diverse, readable source sentences with their corroborating sources."""
     assert index.vectors is not None
     candidates = [i for i, s in enumerate(index.sentences) if _readable(s.text)]
-    scores = {i: salience(i, index) for i in candidates}
-    chosen_vectors = list(taken or [])
+    picker = NoveltyPicker(index, salience(index), candidates, taken)
     points: list[KeyPoint] = []
-    while candidates and len(points) < count:
-        best = novelty_ranked(index, candidates, scores, chosen_vectors)
-        candidates.remove(best)
-        vector = index.vectors[best]
-        if redundant(vector, chosen_vectors):
+    while len(points) < count and (best := picker.next()) is not None:
+        if picker.redundant(best):
             continue
+        vector = index.vectors[best]
         sentence = index.sentences[best]
         support = checker.check(sentence.text, [sentence.article_id])
         if not support.supported:
@@ -43,7 +40,7 @@ def best_sentences(
             a for a in index.article_ids
             if a != sentence.article_id and checker.check(sentence.text, [a]).supported
         ]
-        chosen_vectors.append(vector)
+        picker.take(vector)
         points.append(
             KeyPoint(
                 text=sentence.text,

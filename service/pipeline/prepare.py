@@ -17,9 +17,9 @@ from service.disagree import find_disagreements
 from service.embeddings import DIMENSIONS, Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
-from service.models import Article, CleanArticle, Disagreement, Skipped, Story
+from service.models import Article, CleanArticle, Disagreement, Dropped, Paragraph, Skipped, Story
 from service.progress import QUIET, Progress
-from service.settings import GroupSettings
+from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class Corpus:
 
 def prepare(
     articles: list[Article],
-    group: GroupSettings,
+    settings: Settings,
     *,
     skipped: list[Skipped] | None = None,
     embedder: Embedder | None = None,
@@ -54,7 +54,9 @@ def prepare(
     reader), group stories and find disagreements."""
     skipped = list(skipped or [])
     embedder = embedder or get_embedder()
-    split = {article.id: paragraphs_of(article) for article in articles}
+    split, cut = {}, {}
+    for article in articles:
+        split[article.id], cut[article.id] = _bounded(article, settings.pipeline.max_article_sentences)
     texts = list(dict.fromkeys(s for paragraphs in split.values() for p in paragraphs for s in p.sentences))
     progress.note(f"embedding {len(texts)} sentences of {len(articles)} articles")
     # why: every sentence is embedded once, here: the address model reads the vectors while
@@ -68,6 +70,7 @@ def prepare(
     cleaned = []
     for article in articles:
         result = clean_article(article, addressed, split[article.id])
+        result.dropped += cut[article.id]
         if result.paragraphs:
             cleaned.append(result)
         else:
@@ -77,7 +80,7 @@ def prepare(
     index = SourceIndex.build(cleaned)
     index.vectors = np.stack([vectors[s.text] for s in index.sentences]) if index.sentences \
         else np.zeros((0, DIMENSIONS), dtype=np.float32)
-    stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, group)
+    stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, settings.group)
     by_id = {c.article.id: c for c in cleaned}
     # why: copies state the same figures; one copy per independent source keeps a source from outvoting others.
     disagreements = {s.id: find_disagreements([by_id[g[0]] for g in s.independent]) for s in stories}
@@ -85,3 +88,19 @@ def prepare(
         articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
         disagreements=disagreements,
     )
+
+
+def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped]]:
+    """The article's paragraphs up to `most` sentences, and the rest as dropped: one article's
+    cost (embedding, grouping, verification) is bounded whatever its length."""
+    paragraphs = paragraphs_of(article)
+    kept: list[Paragraph] = []
+    count = 0
+    for paragraph in paragraphs:
+        count += len(paragraph.sentences)
+        if count > most and kept:
+            break
+        kept.append(paragraph)
+    reason = f"beyond the first {most} sentences of the article (the cost bound of one article)"
+    cut = [Dropped(source=article.id, paragraph=p.index, text=p.text, reason=reason) for p in paragraphs[len(kept):]]
+    return kept, cut

@@ -12,7 +12,7 @@ import numpy as np
 from service.chunk import count_tokens
 from service.fidelity.sources import SourceIndex
 from service.models import CleanArticle
-from service.pipeline.salience import novelty_ranked, redundant, salience
+from service.pipeline.salience import NoveltyPicker, salience
 
 
 def reading(articles: list[CleanArticle], index: SourceIndex, budget: int, encoding: str) -> list[CleanArticle]:
@@ -21,19 +21,17 @@ def reading(articles: list[CleanArticle], index: SourceIndex, budget: int, encod
     if budget <= 0 or sum(tokens) <= budget:
         return articles
     assert index.vectors is not None
-    candidates = list(range(len(index.sentences)))
-    scores = {i: salience(i, index) for i in candidates}
-    chosen: list[np.ndarray] = []
+    picker = NoveltyPicker(index, salience(index), list(range(len(index.sentences))))
+    sizes = np.array(tokens)
     keep: set[int] = set()
     spent = 0
-    while candidates:
-        best = novelty_ranked(index, candidates, scores, chosen)
-        candidates.remove(best)
-        if redundant(index.vectors[best], chosen) or spent + tokens[best] > budget:
+    while (row := picker.next()) is not None:
+        if picker.redundant(row) or spent + tokens[row] > budget:
             continue
-        chosen.append(index.vectors[best])
-        keep.add(best)
-        spent += tokens[best]
+        picker.take(index.vectors[row])
+        keep.add(row)
+        spent += tokens[row]
+        picker.close(np.flatnonzero(sizes > budget - spent))  # why: what no longer fits is not offered
     kept_text: dict[tuple[str, int], list[str]] = {}
     for row in sorted(keep):
         s = index.sentences[row]

@@ -1,6 +1,6 @@
 """How much a source sentence matters to its batch: central to what the sources report, early in its
 article, specific (names, numbers), not editorial, from a clean source. The reading selection and the
-extractive fallback rank sentences by it."""
+extractive fallback rank sentences by it, and pick the next one by salience against novelty."""
 
 from __future__ import annotations
 
@@ -16,33 +16,68 @@ REDUNDANT = 0.8
 _FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85}
 
 
-def salience(i: int, index: SourceIndex) -> float:
-    """Score sentence row i of an embedded index in [0, 1]."""
+def salience(index: SourceIndex) -> np.ndarray:
+    """Score every sentence row of an embedded index in [0, 1] (one block of similarities per
+    article, so memory grows with the article, not the batch squared)."""
     assert index.vectors is not None
-    sentence = index.sentences[i]
-    others = index.rows_of([a for a in index.article_ids if a != sentence.article_id])
-    pool = others if others.size else index.rows_of([sentence.article_id])
-    sims = np.sort(index.vectors[pool] @ index.vectors[i])[::-1]
-    # why: alone, a sentence's best match is itself; with other sources, agreement across them counts.
-    centrality = float(np.mean(sims[1:4] if not others.size else sims[:3])) if sims.size else 0.0
-    lead = 1.0 / (1.0 + sentence.position / 4)
-    specific = min(1.0, (len(numbers(sentence.text)) + len(proper_names(sentence.text))) / 4)
-    weight = 0.6 if EDITORIAL.search(sentence.text) and not has_attribution(sentence.text) else 1.0
-    for flag in index.flags.get(sentence.article_id, []):
-        weight *= _FLAG_WEIGHT[flag.kind]
-    return weight * (0.55 * centrality + 0.3 * lead + 0.15 * specific)
+    vectors = index.vectors
+    owners = np.array([s.article_id for s in index.sentences])
+    centrality = np.zeros(len(owners))
+    for article in dict.fromkeys(owners.tolist()):
+        mine = np.flatnonzero(owners == article)
+        others = np.flatnonzero(owners != article)
+        if others.size:  # agreement across the other sources counts
+            sims = vectors[mine] @ vectors[others].T
+            top = -np.sort(-sims, axis=1)[:, :3]
+        else:  # alone, a sentence's best match is itself: skip it
+            sims = vectors[mine] @ vectors[mine].T
+            top = -np.sort(-sims, axis=1)[:, 1:4]
+        centrality[mine] = top.mean(axis=1) if top.shape[1] else 0.0
+    scores = np.zeros(len(owners))
+    for row, sentence in enumerate(index.sentences):
+        lead = 1.0 / (1.0 + sentence.position / 4)
+        specific = min(1.0, (len(numbers(sentence.text)) + len(proper_names(sentence.text))) / 4)
+        weight = 0.6 if EDITORIAL.search(sentence.text) and not has_attribution(sentence.text) else 1.0
+        for flag in index.flags.get(sentence.article_id, []):
+            weight *= _FLAG_WEIGHT[flag.kind]
+        scores[row] = weight * (0.55 * centrality[row] + 0.3 * lead + 0.15 * specific)
+    return scores
 
 
-def novelty_ranked(index: SourceIndex, candidates: list[int], scores: dict[int, float],
-                   chosen: list[np.ndarray]) -> int:
-    """Return the candidate that best balances salience against repeating what is already chosen."""
-    assert index.vectors is not None
-    if not chosen:
-        return max(candidates, key=lambda i: scores[i])
-    taken = np.stack(chosen)
-    return max(candidates, key=lambda i: 0.65 * scores[i] - 0.35 * float(np.max(taken @ index.vectors[i])))  # type: ignore[index]
+class NoveltyPicker:
+    """Picks rows one at a time by salience against similarity to what is already picked."""
 
+    def __init__(self, index: SourceIndex, scores: np.ndarray, candidates: list[int],
+                 taken: list[np.ndarray] | None = None) -> None:
+        assert index.vectors is not None
+        self.vectors = index.vectors
+        self.scores = scores
+        self.open = np.zeros(len(scores), dtype=bool)
+        self.open[candidates] = True
+        self.closest = np.full(len(scores), -np.inf)
+        for vector in taken or []:
+            self.take(vector)
 
-def redundant(vector: np.ndarray, chosen: list[np.ndarray]) -> bool:
-    """Tell whether a sentence restates one already chosen."""
-    return bool(chosen) and float(np.max(np.stack(chosen) @ vector)) >= REDUNDANT
+    def next(self) -> int | None:
+        """The best open row (then closed), or None when none is left."""
+        if not self.open.any():
+            return None
+        closest = np.where(np.isfinite(self.closest), self.closest, 0.0)
+        value = np.where(self.open, 0.65 * self.scores - 0.35 * closest, -np.inf)
+        if not np.isfinite(self.closest).any():
+            value = np.where(self.open, self.scores, -np.inf)
+        row = int(np.argmax(value))
+        self.open[row] = False
+        return row
+
+    def redundant(self, row: int) -> bool:
+        """Whether the row restates something picked."""
+        return bool(self.closest[row] >= REDUNDANT)
+
+    def take(self, vector: np.ndarray) -> None:
+        """Count a vector as picked."""
+        self.closest = np.maximum(self.closest, self.vectors @ vector)
+
+    def close(self, rows: np.ndarray) -> None:
+        """Stop offering these rows."""
+        self.open[rows] = False
