@@ -98,3 +98,7 @@ def test_one_long_article_is_read_only_up_to_its_sentence_bound() -> None:
     assert [p.index for p in article.paragraphs] == list(range(1, 21)) and len(corpus.index.sentences) == 20
     assert [d.paragraph for d in article.dropped] == list(range(21, 51))
     assert all("the cost bound of one article" in d.reason for d in article.dropped)
+    one_line = " ".join(line.format(n=n) for n in range(50))
+    [single] = prepare([Article(id=Article.make_id(one_line), text=one_line)], settings).articles
+    assert len(single.paragraphs[0].sentences) == 20
+    assert single.dropped[0].text.startswith("Officials counted 20 ballots")  # the rest is listed, not lost

@@ -94,13 +94,19 @@ def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped
     """The article's paragraphs up to `most` sentences, and the rest as dropped: one article's
     cost (embedding, grouping, verification) is bounded whatever its length."""
     paragraphs = paragraphs_of(article)
+    reason = f"beyond the first {most} sentences of the article (the cost bound of one article)"
     kept: list[Paragraph] = []
+    cut: list[Dropped] = []
     count = 0
     for paragraph in paragraphs:
         count += len(paragraph.sentences)
-        if count > most and kept:
+        if count > most:
+            if not kept:  # why: one paragraph of endless sentences is cut inside it
+                head, rest = paragraph.sentences[:most], paragraph.sentences[most:]
+                kept.append(paragraph.model_copy(update={"text": " ".join(head), "sentences": head}))
+                cut.append(Dropped(source=article.id, paragraph=paragraph.index, text=" ".join(rest), reason=reason))
             break
         kept.append(paragraph)
-    reason = f"beyond the first {most} sentences of the article (the cost bound of one article)"
-    cut = [Dropped(source=article.id, paragraph=p.index, text=p.text, reason=reason) for p in paragraphs[len(kept):]]
+    cut += [Dropped(source=article.id, paragraph=p.index, text=p.text, reason=reason)
+            for p in paragraphs[len(kept):]]
     return kept, cut
