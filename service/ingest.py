@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from service.encoding import decode
 from service.errors import InputError
 from service.models import Article, Skipped
 
@@ -19,6 +21,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 SUFFIXES = TEXT_SUFFIXES | JSON_SUFFIXES | HTML_SUFFIXES
 ARTICLE_FIELDS = ("id", "title", "source", "url", "published")
 _TITLE_MAX_WORDS = 20
+
+log = logging.getLogger(__name__)
 
 
 class IngestResult(BaseModel):
@@ -86,10 +90,10 @@ def _read_text(path: Path) -> str:
         raise InputError(origin, "file is empty")
     if b"\x00" in data[:8192]:
         raise InputError(origin, "binary file, not text")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(origin, f"not valid UTF-8 (byte {err.start})") from None
+    text, found = decode(data, origin)
+    if found:
+        log.warning("%s is not UTF-8; read as %s", origin, found)
+    return text
 
 
 def _read_file(path: Path, result: IngestResult) -> Iterator[Article]:

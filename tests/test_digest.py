@@ -226,6 +226,17 @@ def served(tmp_path: Path) -> Iterator[str]:
     server.shutdown()
 
 
+@pytest.mark.parametrize(("declared", "actual"), [("iso-8859-1", "utf-8"), ("utf-8", "cp1252")])
+def test_a_feed_in_another_encoding_than_declared_is_read_right(tmp_path: Path, declared: str, actual: str) -> None:
+    text = "Le café de la gare a réouvert lundi après des travaux, a déclaré le maire de Lyon. " * 3
+    feed = _atom([{"title": "Gare", "updated": "2024-11-18T09:00:00Z", "text": text}])
+    feed = feed.replace("<?xml version='1.0'?>", f"<?xml version='1.0' encoding='{declared}'?>")
+    path = tmp_path / "wire.atom"
+    path.write_bytes(feed.encode(actual))
+    [article] = read_feed(str(path), timeout_s=5).articles
+    assert "café de la gare a réouvert" in article.text and "Ã" not in article.text
+
+
 def test_a_feed_is_read_from_a_url(served: str, tmp_path: Path) -> None:
     (tmp_path / "wire.atom").write_text(_atom([{"title": "Budget", "text": SHORT, "updated": "2024-11-18T09:00:00Z"}]))
     read = read_feed(f"{served}/wire.atom", timeout_s=5)

@@ -103,8 +103,23 @@ def test_bad_inputs_are_skipped_with_a_reason_naming_the_file(tmp_path: Path) ->
     assert reasons == {
         "binary.txt": "binary file, not text",
         "empty.txt": "file is empty",
-        "latin1.txt": "not valid UTF-8 (byte 3)",
+        "latin1.txt": "not valid utf-8 and its real encoding cannot be told",  # too short to tell
         "missing.txt": "no such file or directory",
         "notes.pdf": "unsupported file type '.pdf'",
     }
     assert [a.text for a in result.articles] == [BODY]
+
+
+def test_text_in_another_encoding_is_read_right_and_mojibake_is_refused(tmp_path: Path) -> None:
+    french = "Le café de la gare a réouvert lundi après des travaux, a déclaré le maire de Lyon. " * 3
+    (tmp_path / "cp1252.txt").write_bytes(french.encode("cp1252"))
+    japanese = "東京で震度５弱の地震があった。気象庁によると、けが人は報告されていない。" * 4
+    (tmp_path / "sjis.txt").write_bytes(japanese.encode("shift_jis"))
+    garbled = "The minister’s café visit drew “strong” reactions, officials said. " * 3
+    (tmp_path / "mojibake.txt").write_bytes(garbled.encode("utf-8").decode("cp1252", errors="ignore").encode("utf-8"))
+    result = ingest_paths([tmp_path])
+    texts = {Path(a.origin).name: a.text for a in result.articles}
+    assert texts["cp1252.txt"].strip() == french.strip() and texts["sjis.txt"].strip() == japanese.strip()
+    assert {Path(s.origin).name: s.reason for s in result.skipped} == {
+        "mojibake.txt": "text is mojibake (UTF-8 read in another encoding before it got here)"
+    }

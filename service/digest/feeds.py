@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from service.encoding import decode_feed
 from service.errors import InputError
 from service.ingest import IngestResult, article_from_record
 from service.models import Skipped
@@ -24,10 +25,12 @@ def read_feed(location: str, *, timeout_s: float) -> IngestResult:
 
     result = IngestResult()
     try:
-        data = _fetch(location, timeout_s)
+        data, found = decode_feed(_fetch(location, timeout_s), location)
     except InputError as err:
         result.skipped.append(Skipped(origin=err.origin, reason=err.reason))
         return result
+    if found:
+        log.warning("feed %s is not in the encoding it declares; read as %s", location, found)
     parsed: Any = feedparser.parse(data)
     problem = parsed.get("bozo_exception") if parsed.bozo else None
     # why: feedparser's loose parser turns any broken XML into empty entries; those are not a feed.
