@@ -1,0 +1,127 @@
+"""Benchmark: does one hostile article slow everyone else down?
+
+    python benchmarks/hostile_load.py
+
+Serves the API (uvicorn, SQLite in a temporary folder) against a fake OpenAI-compatible
+backend that answers at once, so only this service's own CPU work counts. Measures a small
+briefing made at once and /healthz alone, then again while a 100,000-character article of
+templated sentences is being briefed by a job worker. Prints the latencies and their ratios.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SMALL = (
+    "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
+    "The budget funds two new schools and repairs to the harbour bridge, officials said."
+)
+KEY = {"Authorization": "Bearer bench"}
+_REPLY = "- The council approved a budget of 40 million dollars. [P1]\n- The budget funds two new schools. [P2]"
+
+
+class _FastBackend(BaseHTTPRequestHandler):
+    """Answers every chat completion at once with two fact lines."""
+
+    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        body = json.dumps({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": _REPLY}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - /models, for readiness
+        body = b'{"data": []}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        return None
+
+
+def _hostile() -> str:
+    rng = random.Random(1)
+    names = ["Alice Moreno", "the council", "Bob Smith", "the ministry", "Acme Corp"]
+    paragraphs: list[str] = []
+    while sum(len(p) for p in paragraphs) < 100_000:
+        paragraphs.append(" ".join(
+            f"{rng.choice(names)} said on Monday that {rng.randint(1, 999)} people attended the meeting in "
+            f"{rng.choice(['Paris', 'Lyon', 'Nice'])}." for _ in range(4)
+        ))
+    return "\n\n".join(paragraphs)
+
+
+def _timed(call: Any) -> float:
+    started = time.perf_counter()
+    response = call()
+    assert response.status_code < 500, response.text
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    import uvicorn
+
+    from service.api.app import create_app
+    from service.llm import build_chat_model
+    from service.settings import get_settings
+
+    backend = ThreadingHTTPServer(("127.0.0.1", 0), _FastBackend)
+    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    folder = Path(tempfile.mkdtemp())
+    settings = get_settings(api_keys="bench", database_url=f"sqlite:///{folder / 'bench.db'}")
+    settings.api.max_article_chars = 200_000
+    model = build_chat_model(settings.llm, f"http://127.0.0.1:{backend.server_port}/v1")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, model=model), port=8765, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.1)
+    base = "http://127.0.0.1:8765"
+    with httpx.Client(base_url=base, timeout=600) as client:
+        def small() -> httpx.Response:
+            return client.post("/v1/briefings", json={"articles": [{"text": SMALL}]}, headers=KEY)
+
+        def health() -> httpx.Response:
+            return client.get("/healthz")
+
+        small()  # warm up: models loaded
+        solo = [_timed(small) for _ in range(5)]
+        solo_health = [_timed(health) for _ in range(20)]
+        job = client.post("/v1/briefings", json={"articles": [{"text": _hostile()}]}, headers=KEY).json()
+        during, during_health = [], []
+        started = time.perf_counter()
+        while client.get(f"/v1/briefings/{job['id']}").json()["status"] in ("queued", "running"):
+            during.append(_timed(small))
+            during_health += [_timed(health) for _ in range(5)]
+        hostile_s = time.perf_counter() - started
+    server.should_exit = True
+    backend.shutdown()
+    print(f"hostile article briefed in {hostile_s:.1f} s; {len(during)} small briefings meanwhile")
+    alone, meanwhile = statistics.median(solo), statistics.median(during or [0])
+    print(f"small briefing, median: alone {alone:.3f} s, during {meanwhile:.3f} s ({meanwhile / alone:.2f}x)")
+    print(f"/healthz, max: alone {max(solo_health) * 1000:.0f} ms, during {max(during_health or [0]) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
