@@ -10,6 +10,7 @@ sentences; paragraphs addressed to an AI or the reader by the address model
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +55,16 @@ _SPECIFIC = re.compile(r"\d|\b(January|February|March|April|May|June|July|August
 _FUNCTION_WORDS = frozenset(
     "the of and to in a is that for on with as was at by it be from have has are were this an".split()
 )
+# The ten commonest function words of each language an English feed may carry instead.
+_FUNCTION_WORDS_BY_LANGUAGE = {
+    "English": frozenset("the of and to in a is that for on".split()),
+    "French": frozenset("de la le et les des en un une est".split()),
+    "Spanish": frozenset("de la que el en y los del se las".split()),
+    "German": frozenset("der die und in den von zu das mit sich".split()),
+    "Italian": frozenset("di che il la per un in del non le".split()),
+    "Portuguese": frozenset("de que o a do da em para com os".split()),
+    "Dutch": frozenset("de van het een en in is dat op te".split()),
+}
 _GLUED_RE = re.compile(r"\b[a-z]{4,}(which|that)\b")
 _DOUBLE_SAID_RE = re.compile(r"\b(said|says|added|stated)[.,]?\s+(said|says)\b", re.IGNORECASE)
 _RESUMPTIVE_RE = re.compile(
@@ -164,7 +175,12 @@ def _speculation_stats(text: str, split: list[str]) -> _SpeculationStats:
 
 
 def quality_flags(text: str) -> list[Flag]:
-    """Return source-quality notes: word-spun or machine-translated text."""
+    """Return source-quality notes: not English, word-spun or machine-translated text."""
+    language = language_of(text)
+    if language != "English":
+        # why: the English signals below mean nothing here (French has no "the" and would read as spun)
+        note = f"written in {language}; the embedded model briefs English, the figures still count"
+        return [Flag(kind="other-language", note=note)]
     flags: list[Flag] = []
     if looks_spun(text):
         note = "common words replaced by odd synonyms; facts kept, wording unreliable"
@@ -172,6 +188,25 @@ def quality_flags(text: str) -> list[Flag]:
     if looks_machine_translated(text):
         flags.append(Flag(kind="machine-translated", note="garbled phrasing; facts kept, quotes may be inexact"))
     return flags
+
+
+def language_of(text: str) -> str:
+    """Name the article's language: by script when most letters are not Latin, else by which
+    language's commonest function words it uses most ('English' when none beats English's)."""
+    letters = [c for c in text if c.isalpha()]
+    latin = sum(1 for c in letters if c.isascii() or "\u00c0" <= c <= "\u024f")
+    if letters and latin / len(letters) < 0.5:
+        scripts = [unicodedata.name(c, "").split(" ")[0] for c in letters[:2000] if not c.isascii()]
+        script = Counter(scripts).most_common(1)[0][0].title() if scripts else "another script"
+        return {"Cjk": "Chinese or Japanese", "Hiragana": "Japanese", "Katakana": "Japanese",
+                "Hangul": "Korean"}.get(script, f"{script} script")
+    tokens = re.findall(r"[^\W\d_]+", text.lower())
+    if len(tokens) < 20:
+        return "English"
+    counts = Counter(tokens)
+    rates = {name: sum(counts[w] for w in common) / len(tokens) for name, common in _FUNCTION_WORDS_BY_LANGUAGE.items()}
+    best = max(rates, key=lambda name: rates[name])
+    return best if rates[best] > 1.5 * rates["English"] else "English"
 
 
 def looks_spun(text: str) -> bool:

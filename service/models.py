@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from service.text import sentences as split_sentences
 
-FlagKind = Literal["word-spun", "machine-translated"]
+FlagKind = Literal["word-spun", "machine-translated", "other-language"]
 KeyPointOrigin = Literal["llm", "extract"]
 RejectionStage = Literal["map", "summary", "key point", "title"]
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from service.clean import clean_article, judge_paragraph, looks_machine_translated, looks_spun, split_paragraphs
+from service.clean import (
+    clean_article,
+    judge_paragraph,
+    looks_machine_translated,
+    looks_spun,
+    quality_flags,
+    split_paragraphs,
+)
 from service.models import Article
 from service.text import sentences
 from tests.conftest import addressed
@@ -131,3 +138,15 @@ def test_japanese_paragraphs_are_kept_and_split_at_their_own_sentence_marks() ->
     first = ["東京で震度５弱の地震があった。", "気象庁によると、けが人は報告されていない。"]
     assert cleaned.paragraphs[0].sentences == first
     assert cleaned.paragraphs[2].sentences == ["首相は「被害の把握を急ぐ。」と述べた。"]
+
+
+def test_articles_not_in_english_are_flagged_as_such_not_as_spun(example_articles: list[Article]) -> None:
+    french = (
+        "Le conseil municipal de Lyon a voté lundi un budget de 52 millions d'euros pour les écoles de la ville. "
+        "Les travaux de la gare commenceront en mars, a déclaré le maire, et le chantier durera deux ans. "
+    ) * 4
+    japanese = "東京で震度５弱の地震があった。気象庁によると、けが人は報告されていない。" * 3
+    flags = {name: quality_flags(text) for name, text in (("fr", french), ("ja", japanese))}
+    assert [(f.kind, f.note.split(";")[0]) for f in flags["fr"]] == [("other-language", "written in French")]
+    assert [(f.kind, f.note.split(";")[0]) for f in flags["ja"]] == [("other-language", "written in Japanese")]
+    assert all(f.kind != "other-language" for a in example_articles for f in quality_flags(a.text))

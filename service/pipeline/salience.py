@@ -13,7 +13,7 @@ from service.text import has_attribution, numbers, proper_names
 
 # Two sentences this similar state one fact: the second adds nothing.
 REDUNDANT = 0.8
-_FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85}
+_FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5}
 
 
 def salience(index: SourceIndex) -> np.ndarray:
