@@ -251,7 +251,10 @@ def test_odd_keys_dates_and_offsets_get_4xx_not_500(client: TestClient) -> None:
     far = client.get("/v1/articles", params={"since": "0001-01-01T00:00:00+23:59"})
     assert _error(far, 422, "invalid")["field"] == "since"
     assert _error(client.post("/v1/digests/0/run", headers=KEY), 422, "invalid")["field"] == "day"
-    _error(client.get("/v1/digests/2024-02-30"), 422, "invalid_date")
+    assert _error(client.get("/v1/digests/2024-02-30"), 422, "invalid")["field"] == "day"
+    assert _error(client.get("/v1/articles", params={"until": "0.5"}), 422, "invalid")["field"] == "until"
+    epoch = client.post("/v1/articles", json={"articles": [{"text": SHORT, "published": 0}]}, headers=KEY)
+    assert _error(epoch, 422, "invalid")["field"] == "articles.0.published"  # not 1970-01-01
     not_allowed = client.delete("/v1/articles", headers=KEY)
     _error(not_allowed, 405, "method_not_allowed")
     assert not_allowed.headers["allow"] == "GET, POST"

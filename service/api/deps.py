@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Path, Query, Request
+from fastapi import Query, Request
 from langchain_core.language_models import BaseChatModel
 
 from service.api.errors import ApiError
@@ -66,14 +66,6 @@ def utc_bound(value: datetime | None, field: str) -> datetime | None:
     except (OverflowError, ValueError):
         raise ApiError(422, "invalid", f"{field}: {value.isoformat()} is outside the dates that can be stored",
                        field=field) from None
-
-
-def iso_day(day: Annotated[str, Path(pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD")]) -> date:
-    """A date in the path, only as YYYY-MM-DD (no timestamps, no '0')."""
-    try:
-        return date.fromisoformat(day)
-    except ValueError:
-        raise ApiError(422, "invalid_date", f"{day} is not a calendar date", field="day") from None
 
 
 @dataclass(frozen=True)

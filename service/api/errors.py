@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,18 @@ class ApiError(Exception):
     ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+
+
+class ErrorBody(BaseModel):
+    """The one error shape: a stable code word, a message, and the field at fault when there is one."""
+
+    error: dict[str, str]
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "no such resource"},
+    409: {"model": ErrorBody, "description": "the resource is not in a state that allows this"},
+}
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str]]:

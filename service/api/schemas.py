@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from service.models import not_blank
 from service.settings import MAX_ARTICLE_CHARS
@@ -28,6 +28,29 @@ def plain_text(value: str | None) -> str | None:
     return value
 
 
+def iso_datetime(value: object) -> object:
+    """Refuse numbers (and numeric strings) where a date-time is expected: pydantic would read
+    them as Unix times, so `"published": 0` would become 1970-01-01."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z, not a number")
+    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+        raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z, not a number")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(iso_datetime)]
+
+
+def iso_date(value: object) -> object:
+    """Accept a date only as YYYY-MM-DD (pydantic would read '0' as 1970-01-01)."""
+    if not isinstance(value, str | date) or (isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
+
+
 class ArticleIn(BaseModel):
     """An article as posted: text plus optional metadata."""
 
@@ -37,7 +60,7 @@ class ArticleIn(BaseModel):
     title: str | None = Field(None, max_length=1_000)
     source: str | None = Field(None, max_length=500)
     url: str | None = Field(None, max_length=2_000)
-    published: datetime | None = None
+    published: IsoDateTime | None = None
 
     _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))
     _plain = field_validator("text", "title", "source", "url")(lambda cls, value: plain_text(value))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from service.api import deps
 from service.api.limits import check_articles
-from service.api.schemas import ArticlesIn, Page, StoredArticles
+from service.api.schemas import ArticlesIn, IsoDateTime, Page, StoredArticles
 from service.models import Article
 from service.settings import Settings
 from service.store import Store
@@ -36,8 +35,8 @@ def add_articles(
 def list_articles(
     store: Annotated[Store, Depends(deps.store)],
     page: Annotated[deps.PageRequest, Depends(deps.page)],
-    since: Annotated[datetime | None, Query(description="published at or after")] = None,
-    until: Annotated[datetime | None, Query(description="published before")] = None,
+    since: Annotated[IsoDateTime | None, Query(description="published at or after")] = None,
+    until: Annotated[IsoDateTime | None, Query(description="published before")] = None,
     source: str | None = None,
 ) -> Page:
     """List stored articles, filtered by publication date and source."""

@@ -12,7 +12,7 @@ from langchain_core.language_models import BaseChatModel
 
 from service.api import deps
 from service.api.cache import DoneCache
-from service.api.errors import ApiError
+from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.limits import check_articles, check_options
 from service.api.schemas import BriefingOut, BriefingRequest, Page
 from service.errors import BackendError, BackendUnavailable, BriefingError
@@ -75,7 +75,7 @@ async def create_briefing(
 
 
 @router.get("/{briefing_id}", response_model=BriefingOut, dependencies=[Depends(deps.require_read)],
-            responses={200: {"content": {"text/markdown": {}}}})
+            responses={200: {"content": {"text/markdown": {}}}, 404: ERROR_RESPONSES[404]})
 async def get_briefing(
     briefing_id: str, request: Request, store: Annotated[Store, Depends(deps.store)], format: Format = None
 ) -> Response:
@@ -108,7 +108,7 @@ def list_briefings(
 
 
 @router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingOut,
-             dependencies=[Depends(deps.require_key)])
+             dependencies=[Depends(deps.require_key)], responses={k: ERROR_RESPONSES[k] for k in (404, 409)})
 def retry_briefing(briefing_id: str, response: Response, store: Annotated[Store, Depends(deps.store)]) -> BriefingOut:
     """Queue a failed briefing again."""
     row = _row(store, briefing_id)

@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from service.api import deps
-from service.api.errors import ApiError
-from service.api.schemas import Page
+from service.api.errors import ERROR_RESPONSES, ApiError
+from service.api.schemas import IsoDate, Page
 from service.digest.outputs import atom_feed, to_html, to_markdown
 from service.models import Digest
 from service.settings import Settings
@@ -23,7 +23,7 @@ Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md o
 
 @router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)])
 def run_digest(
-    day: Annotated[dt.date, Depends(deps.iso_day)],
+    day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
     response: Response,
     settings: Annotated[Settings, Depends(deps.settings)],
     store: Annotated[Store, Depends(deps.store)],
@@ -50,9 +50,11 @@ def digest_feed(settings: Annotated[Settings, Depends(deps.settings)],
 
 
 @router.get("/{day}", dependencies=[Depends(deps.require_read)],
-            responses={200: {"content": {"text/markdown": {}, "text/html": {}}}})
+            responses={200: {"content": {"text/markdown": {}, "text/html": {}}}, 404: ERROR_RESPONSES[404]})
 def get_digest(
-    day: Annotated[dt.date, Depends(deps.iso_day)], store: Annotated[Store, Depends(deps.store)], format: Format = None
+    day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
+    store: Annotated[Store, Depends(deps.store)],
+    format: Format = None,
 ) -> Any:
     """Return a date's digest with its run status: stories ranked, each with its briefing and disagreements."""
     row = store.get_digest(day.isoformat())

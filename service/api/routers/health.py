@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "the database or the LLM backend does not answer"}})
 def readyz(request: Request, store: Annotated[Store, Depends(deps.store)]) -> JSONResponse:
     """The database and the LLM backend answer."""
     checks: dict[str, str] = {}
@@ -39,7 +39,7 @@ def readyz(request: Request, store: Annotated[Store, Depends(deps.store)]) -> JS
     return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, 200 if ready else 503)
 
 
-@router.get("/metrics")
+@router.get("/metrics", responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"}})
 def metrics(request: Request) -> Response:
     """Prometheus metrics."""
     return request.app.state.metrics.render()  # type: ignore[no-any-return]
