@@ -11,29 +11,24 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from service.models import not_blank
 from service.settings import MAX_ARTICLE_CHARS
 
-# C0 controls other than tab, newline and carriage return, and DEL: never text.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls other than tab, newline and carriage return, DEL, and lone surrogates: never text.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
 
 
 def plain_text(value: str | None) -> str | None:
     """Reject what no article text contains: lone surrogates (not encodable), NUL and other
     control characters; the error names the position."""
-    if value is None:
+    if value is None or (bad := _NOT_TEXT.search(value)) is None:
         return value
-    if (bad := _CONTROL.search(value)) is not None:
-        raise ValueError(f"contains control character U+{ord(bad.group()):04X} at position {bad.start()}")
-    for position, char in enumerate(value):
-        if "\ud800" <= char <= "\udfff":
-            raise ValueError(f"contains a lone surrogate U+{ord(char):04X} at position {position}")
-    return value
+    kind = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "control character"
+    raise ValueError(f"contains {kind} U+{ord(bad.group()):04X} at position {bad.start()}")
 
 
 def iso_datetime(value: object) -> object:
     """Refuse numbers (and numeric strings) where a date-time is expected: pydantic would read
     them as Unix times, so `"published": 0` would become 1970-01-01."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z, not a number")
-    if isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value):
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number or (isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value)):
         raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z, not a number")
     return value
 

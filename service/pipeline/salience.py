@@ -62,10 +62,9 @@ class NoveltyPicker:
         """The best open row (then closed), or None when none is left."""
         if not self.open.any():
             return None
-        closest = np.where(np.isfinite(self.closest), self.closest, 0.0)
-        value = np.where(self.open, 0.65 * self.scores - 0.35 * closest, -np.inf)
-        if not np.isfinite(self.closest).any():
-            value = np.where(self.open, self.scores, -np.inf)
+        # why: once anything is picked every row has a similarity to it; before, salience alone ranks
+        picked = np.isfinite(self.closest).all()
+        value = np.where(self.open, 0.65 * self.scores - 0.35 * self.closest if picked else self.scores, -np.inf)
         row = int(np.argmax(value))
         self.open[row] = False
         return row
