@@ -10,14 +10,12 @@ templated sentences is being briefed by a job worker. Prints the latencies and t
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -26,41 +24,13 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.fake_backend import FakeBackend  # noqa: E402 - after the path is set
+
 SMALL = (
     "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
     "The budget funds two new schools and repairs to the harbour bridge, officials said."
 )
 KEY = {"Authorization": "Bearer bench"}
-_REPLY = "- The council approved a budget of 40 million dollars. [P1]\n- The budget funds two new schools. [P2]"
-
-
-class _FastBackend(BaseHTTPRequestHandler):
-    """Answers every chat completion at once with two fact lines."""
-
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
-        self.rfile.read(int(self.headers.get("content-length", 0)))
-        body = json.dumps({
-            "id": "x", "object": "chat.completion", "created": 0, "model": "fake",
-            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": _REPLY}}],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-        }).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:  # noqa: N802 - /models, for readiness
-        body = b'{"data": []}'
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        return None
-
-
 def _hostile() -> str:
     rng = random.Random(1)
     names = ["Alice Moreno", "the council", "Bob Smith", "the ministry", "Acme Corp"]
@@ -87,12 +57,11 @@ def main() -> None:
     from service.llm import build_chat_model
     from service.settings import get_settings
 
-    backend = ThreadingHTTPServer(("127.0.0.1", 0), _FastBackend)
-    threading.Thread(target=backend.serve_forever, daemon=True).start()
+    backend = FakeBackend()
     folder = Path(tempfile.mkdtemp())
     settings = get_settings(api_keys="bench", database_url=f"sqlite:///{folder / 'bench.db'}")
     settings.api.max_article_chars = 200_000
-    model = build_chat_model(settings.llm, f"http://127.0.0.1:{backend.server_port}/v1")
+    model = build_chat_model(settings.llm, backend.url)
     server = uvicorn.Server(uvicorn.Config(create_app(settings, model=model), port=8765, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
@@ -116,7 +85,7 @@ def main() -> None:
             during_health += [_timed(health) for _ in range(5)]
         hostile_s = time.perf_counter() - started
     server.should_exit = True
-    backend.shutdown()
+    backend.stop()
     print(f"hostile article briefed in {hostile_s:.1f} s; {len(during)} small briefings meanwhile")
     alone, meanwhile = statistics.median(solo), statistics.median(during or [0])
     print(f"small briefing, median: alone {alone:.3f} s, during {meanwhile:.3f} s ({meanwhile / alone:.2f}x)")

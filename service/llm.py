@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,6 +15,7 @@ from langchain_openai import ChatOpenAI
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.settings import LLMSettings, Settings
 
+log = logging.getLogger(__name__)
 
 def build_chat_model(llm: LLMSettings, base_url: str) -> BaseChatModel:
     """Build a ChatOpenAI model for an OpenAI-compatible endpoint, with timeout and retries."""
@@ -64,4 +66,6 @@ def as_briefing_error(err: Exception) -> BriefingError:
         return BackendUnavailable(f"LLM backend busy or failing: {err}")
     if isinstance(err, openai.APIStatusError):
         return BackendError(f"LLM backend refused the request ({err.status_code}): {err.message}")
-    return BackendError(f"LLM call failed: {type(err).__name__}: {err}")
+    # why: what the client library made of the garbage is for the log, not for the API's readers
+    log.warning("unusable LLM answer: %s: %s", type(err).__name__, err)
+    return BackendError("the LLM backend gave an unusable answer")

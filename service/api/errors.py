@@ -72,6 +72,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
+        if err.status_code == 400:  # the framework's only 400: a body it cannot parse
+            return JSONResponse(error_body("invalid", "body: not JSON in UTF-8", "body"), 422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
         headers = dict(err.headers or {})
         if err.status_code == 405:

@@ -25,11 +25,12 @@ def plain_text(value: str | None) -> str | None:
 
 
 def iso_datetime(value: object) -> object:
-    """Refuse numbers (and numeric strings) where a date-time is expected: pydantic would read
-    them as Unix times, so `"published": 0` would become 1970-01-01."""
-    number = isinstance(value, int | float) and not isinstance(value, bool)
-    if number or (isinstance(value, str) and re.fullmatch(r"\s*[-+]?\d+(\.\d*)?\s*", value)):
-        raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z, not a number")
+    """Accept a date-time only as ISO 8601 text: pydantic would read a number (or numeric text,
+    4e-162 too) as a Unix time, so `"published": 0` would become 1970-01-01."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.match(r"\s*\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("expected an ISO 8601 date-time such as 2024-11-18T09:00:00Z")
     return value
 
 

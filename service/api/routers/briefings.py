@@ -28,7 +28,8 @@ Format = Annotated[Literal["json", "md"] | None, Query(description="md returns M
 
 @router.post("", status_code=201, response_model=BriefingOut, dependencies=[Depends(deps.require_key)],
              responses={202: {"model": BriefingOut}, 502: {"description": "the LLM backend's answer was unusable"},
-                        503: {"description": "LLM backend down (Retry-After)"}})
+                        503: {"description": "LLM backend down (Retry-After)"},
+                        422: {"description": "invalid input, or no article has text left after cleaning"}})
 async def create_briefing(
     body: BriefingRequest,
     request: Request,

@@ -21,7 +21,8 @@ router = APIRouter(prefix="/v1/digests", tags=["digests"])
 Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md or html return the rendered digest")]
 
 
-@router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)])
+@router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)],
+             responses={422: {"description": "invalid input, or a date in the future"}})
 def run_digest(
     day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
     response: Response,
@@ -50,7 +51,8 @@ def digest_feed(settings: Annotated[Settings, Depends(deps.settings)],
 
 
 @router.get("/{day}", dependencies=[Depends(deps.require_read)],
-            responses={200: {"content": {"text/markdown": {}, "text/html": {}}}, 404: ERROR_RESPONSES[404]})
+            responses={200: {"content": {"text/markdown": {}, "text/html": {}}},
+                       **{k: ERROR_RESPONSES[k] for k in (404, 409)}})
 def get_digest(
     day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
     store: Annotated[Store, Depends(deps.store)],

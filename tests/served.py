@@ -1,0 +1,75 @@
+"""`briefing serve` as a real process, for tests that load it or kill it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from service.local_llm import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Served:
+    """A running server: its URL and its process."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hook, no finally block runs."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+
+@contextmanager
+def serve(env: dict[str, str], log: Path, timeout_s: float = 120.0) -> Iterator[Served]:
+    """Start `briefing serve` with these settings on a free port; yield once /healthz answers."""
+    port = free_port()
+    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
+               "serve", "--port", str(port)]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env={**environ, **env}, stdout=sink, stderr=sink)
+    served = Served(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"briefing serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{served.url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"briefing serve did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield served
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                served.kill()
+
+
+def wait_for(check: Callable[[], bool], timeout_s: float, every_s: float = 0.2) -> None:
+    """Call `check` until it returns true, or fail after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout_s} s: {getattr(check, '__name__', check)}")
+        time.sleep(every_s)
