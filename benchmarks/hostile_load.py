@@ -2,14 +2,16 @@
 
     python benchmarks/hostile_load.py
 
-Serves the API (uvicorn, SQLite in a temporary folder) against a fake OpenAI-compatible
-backend that answers at once, so only this service's own CPU work counts. Measures a small
-briefing made at once and /healthz alone, then again while a 100,000-character article of
-templated sentences is being briefed by a job worker. Prints the latencies and their ratios.
+Serves the API (uvicorn, SQLite in a temporary folder, with the worker process `briefing serve`
+starts) against a fake OpenAI-compatible backend that answers at once, so only this service's
+own CPU work counts. Measures a small briefing made at once and /healthz alone, then again while
+a 100,000-character article of templated sentences is being briefed by the worker. Prints the
+latencies and their ratios.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import sys
@@ -59,10 +61,14 @@ def main() -> None:
 
     backend = FakeBackend()
     folder = Path(tempfile.mkdtemp())
-    settings = get_settings(api_keys="bench", database_url=f"sqlite:///{folder / 'bench.db'}")
-    settings.api.max_article_chars = 200_000
+    # through the environment, so the worker process the server starts has the same settings
+    os.environ.update({"BRIEFING_API_KEYS": "bench", "BRIEFING_DATABASE_URL": f"sqlite:///{folder / 'bench.db'}",
+                       "BRIEFING_API__MAX_ARTICLE_CHARS": "200000", "BRIEFING_LLM__BASE_URL": backend.url,
+                       "BRIEFING_DIGEST__SCHEDULE_ENABLED": "false"})
+    settings = get_settings()
     model = build_chat_model(settings.llm, backend.url)
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, model=model), port=8765, log_level="warning"))
+    app = create_app(settings, model=model, start_worker=True)
+    server = uvicorn.Server(uvicorn.Config(app, port=8765, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:
         time.sleep(0.1)

@@ -109,7 +109,32 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not config.keys:
         logging.getLogger(__name__).warning("no BRIEFING_API_KEYS set: every write will be refused with 401")
-    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
+    if config.queue.start_worker:
+        logging.getLogger(__name__).info("jobs run on a worker process this server starts (queue.start_worker)")
+    uvicorn.run(create_app(config, start_worker=config.queue.start_worker), host=host, port=port, log_level="info")
+    return EXIT_OK
+
+
+@app.command()
+def worker(
+    beat: Annotated[bool, typer.Option(help="also run the schedule (one process per deployment)")] = False,
+    concurrency: Annotated[int | None, typer.Option(help="tasks at once (default: queue.concurrency)")] = None,
+) -> int:
+    """Run a worker of queued briefings and digest runs (Celery), on BRIEFING_BROKER_URL or the database."""
+    from service.tasks.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_worker(get_settings(), concurrency=concurrency, beat=beat)
+    return EXIT_OK
+
+
+@app.command()
+def beat() -> int:
+    """Run the schedule alone (daily digest, resending lost jobs): one per deployment."""
+    from service.tasks.worker import run_beat
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    run_beat(get_settings())
     return EXIT_OK
 
 

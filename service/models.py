@@ -27,6 +27,16 @@ class Status(StrEnum):
     PARTIAL = "partial"
 
 
+class ErrorKind(StrEnum):
+    """Why a job failed, as counted on /metrics."""
+
+    BACKEND_UNAVAILABLE = "backend_unavailable"  # retried with backoff first
+    BAD_GATEWAY = "bad_gateway"  # the backend's answer was unusable
+    CANNOT_BRIEF = "cannot_brief"  # the input itself (nothing left after cleaning, ...)
+    TIME_LIMIT = "time_limit"
+    INTERNAL = "internal"
+
+
 class Flag(BaseModel):
     """A source-quality warning: its kind, and what it means for the reader."""
 

@@ -134,13 +134,42 @@ class ApiSettings(BaseModel):
         3_000, ge=0, description="Requests with at most this many characters are briefed at once (201); "
         "larger ones are queued (202)."
     )
-    job_workers: int = Field(1, ge=1, le=16, description="Queued briefings run at once.")
-    job_poll_s: float = Field(0.5, gt=0, description="Seconds between looks for queued jobs.")
     retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 when the LLM backend is down.")
     page_size: int = Field(20, ge=1, le=500, description="Default page size of list endpoints.")
     cache_briefings: int = Field(
         1000, ge=0, description="Finished briefings kept in memory for reads (they never change); 0: none."
     )
+
+
+class QueueSettings(BaseModel):
+    """The task queue (Celery) that runs queued briefings and digest runs on workers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concurrency: int = Field(2, ge=1, le=64, description="Tasks one worker process runs at once (threads).")
+    start_worker: bool = Field(
+        True, description="`briefing serve` starts one worker process (with the schedule) itself; turn off when "
+        "workers run as their own processes (`briefing worker`)."
+    )
+    time_limit_s: int = Field(1800, ge=10, description="Hard time limit of one task; the worker kills it beyond.")
+    soft_time_limit_s: int = Field(1500, ge=5, description="Soft time limit: the task fails cleanly beyond it.")
+    visibility_timeout_s: int = Field(
+        3600, ge=15, description="Redis: a task not acknowledged this long (its worker died) is delivered again. "
+        "Must exceed time_limit_s."
+    )
+    max_retries: int = Field(3, ge=0, le=20, description="Retries of a task whose LLM backend was unavailable.")
+    retry_backoff_s: float = Field(10.0, gt=0, description="First retry delay; it doubles with each retry.")
+    tick_s: float = Field(30.0, ge=0.5, description="Seconds between schedule ticks (daily digest, resending).")
+    resend_after_s: float = Field(
+        60.0, ge=1, description="A job still queued this long (its message was lost, e.g. the broker was away) "
+        "is sent again; a second copy of a task does nothing."
+    )
+
+    @model_validator(mode="after")
+    def _limits_in_order(self) -> QueueSettings:
+        if not self.soft_time_limit_s < self.time_limit_s < self.visibility_timeout_s:
+            raise ValueError("expected soft_time_limit_s < time_limit_s < visibility_timeout_s")
+        return self
 
 
 class GroupSettings(BaseModel):
@@ -175,12 +204,15 @@ class DigestSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schedule_enabled: bool = Field(True, description="Run the daily digest inside `briefing serve`.")
+    schedule_enabled: bool = Field(True, description="Request the daily digest from the schedule (Celery beat).")
     time: str = Field(
         "06:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="Local time of the daily run, HH:MM."
     )
     timezone: str = Field("UTC", description="IANA time zone of digest dates and the daily run.")
-    catch_up_days: int = Field(7, ge=0, le=366, description="Missed days run on start, at most this many.")
+    catch_up_days: int = Field(7, ge=0, le=366, description="Missed days the schedule runs, at most this many.")
+    retry_failed_after_s: float = Field(
+        3600.0, ge=0, description="A failed digest of the catch-up window is requested again after this long."
+    )
     folder: str | None = Field(None, description="Watched folder of article files read for each digest.")
     feeds: list[str] = Field(
         default_factory=list, description="RSS/Atom feeds (local files or http(s) URLs) read for each digest."
@@ -189,7 +221,6 @@ class DigestSettings(BaseModel):
     output_dir: str = Field("digests", description="Folder the Markdown, HTML, JSON and Atom outputs go to.")
     max_stories: int = Field(20, ge=1, description="Most stories in one digest (highest ranked kept).")
     feed_entries: int = Field(30, ge=1, description="Digests listed in the Atom feed of digests.")
-    poll_s: float = Field(2.0, gt=0, description="Seconds between looks for requested digest runs.")
 
     @model_validator(mode="after")
     def _known_timezone(self) -> DigestSettings:
@@ -220,11 +251,16 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings, description="HTTP API.")
     group: GroupSettings = Field(default_factory=GroupSettings, description="Story grouping.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Daily digests.")
+    queue: QueueSettings = Field(default_factory=QueueSettings, description="Task queue.")
     api_keys: str = Field(
         "", description="Comma-separated API keys (BRIEFING_API_KEYS); with none, writes are refused."
     )
     database_url: str = Field(
         "sqlite:///briefing.db", description="SQLAlchemy URL (BRIEFING_DATABASE_URL): SQLite or PostgreSQL."
+    )
+    broker_url: str | None = Field(
+        None, description="Celery broker (BRIEFING_BROKER_URL), e.g. redis://host:6379/0; unset: the database "
+        "itself is the broker and the result store (zero configuration, one machine)."
     )
     llm_base_url: str | None = Field(
         None, description="Shortcut for llm.base_url (BRIEFING_LLM_BASE_URL)."

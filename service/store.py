@@ -1,16 +1,22 @@
-"""Persistence: articles, briefings with their run records, and the job queue (SQLAlchemy 2)."""
+"""Persistence: articles, briefings and digests with their job state (SQLAlchemy 2).
+
+The database is the system of record of every job; the task queue only carries ids. A job
+is claimed by compare-and-set on its row, so a second copy of a task (a resend, or a
+redelivery while the first still runs) does nothing, and only the claimant's result is kept.
+"""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
-from service.models import Article, Status
+from service.models import Article, ErrorKind, Status
 from service.resources import MIGRATIONS_DIR
 
 
@@ -43,7 +49,10 @@ class BriefingRow(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     briefing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
@@ -59,6 +68,9 @@ class DigestRow(Base):
     status: Mapped[str] = mapped_column(String(16), index=True)
     digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     fresh: Mapped[bool] = mapped_column(Boolean, default=False)
     runs: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
@@ -76,6 +88,30 @@ class DigestStoryRow(Base):
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     briefing: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+
+
+ClaimOutcome = Literal["claimed", "finished", "busy", "missing"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What a task found when it tried to take its job: `claimed` (run it, as this attempt),
+    `finished` (done or failed already: nothing to do), `busy` (another live task has it),
+    `missing`."""
+
+    outcome: ClaimOutcome
+    attempt: int = 0
+
+
+@dataclass(frozen=True)
+class TaskStats:
+    """What /metrics reports of one kind of job."""
+
+    kind: str
+    queued: int
+    finished: int
+    seconds: float
+    failures: dict[str, int]
 
 
 class Store:
@@ -140,6 +176,12 @@ class Store:
             rows = session.scalars(query.order_by(ArticleRow.created_at.desc()).offset(offset).limit(limit)).all()
         return [_article(r) for r in rows], total
 
+    def articles_by_ids(self, ids: list[str]) -> list[Article]:
+        """Return the stored articles with these ids (those that exist)."""
+        with self.sessions() as session:
+            rows = session.scalars(select(ArticleRow).where(ArticleRow.id.in_(ids))).all()
+        return [_article(r) for r in rows]
+
     def articles_between(self, start: datetime, end: datetime) -> list[Article]:
         """Return every article published in [start, end), or received then when it has no date."""
         start, end = as_utc(start), as_utc(end)
@@ -173,47 +215,101 @@ class Store:
             ).all()
         return list(rows), total
 
-    def claim_next(self) -> BriefingRow | None:
-        """Atomically move the oldest queued job to running and return it."""
+    def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim:
+        """Take a queued job, or a running one whose claimant has been silent longer than `lease_s`
+        (its worker died: no live task runs past the hard time limit)."""
+        now = datetime.now(UTC)
         with self.sessions.begin() as session:
-            query = select(BriefingRow.id).where(BriefingRow.status == Status.QUEUED).order_by(BriefingRow.created_at)
-            if self.engine.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            for candidate in session.scalars(query.limit(5)).all():
-                # why: the status guard makes the claim atomic even where SKIP LOCKED does not exist.
-                claimed = session.execute(
-                    update(BriefingRow)
-                    .where(BriefingRow.id == candidate, BriefingRow.status == Status.QUEUED)
-                    .values(status=Status.RUNNING, attempts=BriefingRow.attempts + 1, updated_at=datetime.now(UTC))
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    return session.get(BriefingRow, candidate)
-        return None
-
-    def finish(self, briefing_id: str, *, briefing: dict[str, Any] | None = None, error: str | None = None) -> None:
-        """Record a job's result: done with its briefing, or failed with the reason."""
-        status = Status.DONE if error is None else Status.FAILED
-        with self.sessions.begin() as session:
-            session.execute(
-                update(BriefingRow).where(BriefingRow.id == briefing_id)
-                .values(status=status, briefing=briefing, error=error, updated_at=datetime.now(UTC))
+            row = session.get(BriefingRow, briefing_id)
+            if row is None:
+                return Claim("missing")
+            if row.status in (Status.DONE, Status.FAILED):
+                return Claim("finished")
+            takeable = (BriefingRow.status == Status.QUEUED) | (
+                (BriefingRow.status == Status.RUNNING) & (BriefingRow.updated_at < now - timedelta(seconds=lease_s))
             )
+            claimed = session.execute(
+                update(BriefingRow).where(BriefingRow.id == briefing_id, takeable)
+                .values(status=Status.RUNNING, attempts=BriefingRow.attempts + 1, started_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)  # why: SQLite hands back naive times
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return Claim("busy")
+            attempt = session.scalar(select(BriefingRow.attempts).where(BriefingRow.id == briefing_id))
+            return Claim("claimed", int(attempt or 0))
 
-    def requeue_unfinished(self) -> int:
-        """Put jobs left running by a crashed process back in the queue; finished ones stay finished."""
+    def finish(
+        self, briefing_id: str, *, attempt: int | None = None, briefing: dict[str, Any] | None = None,
+        error: str | None = None, kind: ErrorKind | None = None,
+    ) -> bool:
+        """Record a job's result: done with its briefing, or failed with the reason. With `attempt`,
+        only while that attempt still holds the job (a result is stored once); return whether it was."""
+        status = Status.DONE if error is None else Status.FAILED
+        now = datetime.now(UTC)
+        query = update(BriefingRow).where(BriefingRow.id == briefing_id)
+        if attempt is not None:
+            query = query.where(BriefingRow.status == Status.RUNNING, BriefingRow.attempts == attempt)
         with self.sessions.begin() as session:
-            stuck = update(BriefingRow).where(BriefingRow.status == Status.RUNNING)
-            result = session.execute(stuck.values(status=Status.QUEUED))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            done = session.execute(query.values(
+                status=status, briefing=briefing, error=error, error_kind=kind, finished_at=now, updated_at=now,
+            ))
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, briefing_id: str, attempt: int, reason: str, due_in_s: float = 0.0) -> bool:
+        """Put a running job back in the queue, keeping why; its task is retried in `due_in_s`, and
+        until then the job does not count as waiting (updated_at is when it is due)."""
+        with self.sessions.begin() as session:
+            done = session.execute(
+                update(BriefingRow)
+                .where(BriefingRow.id == briefing_id, BriefingRow.status == Status.RUNNING,
+                       BriefingRow.attempts == attempt)
+                .values(status=Status.QUEUED, error=reason,
+                        updated_at=datetime.now(UTC) + timedelta(seconds=due_in_s))
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    def stale_briefings(self, queued_s: float, lease_s: float, limit: int = 500) -> list[str]:
+        """Jobs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
+        now = datetime.now(UTC)
+        query = select(BriefingRow.id).where(
+            ((BriefingRow.status == Status.QUEUED) & (BriefingRow.updated_at < now - timedelta(seconds=queued_s)))
+            | ((BriefingRow.status == Status.RUNNING) & (BriefingRow.updated_at < now - timedelta(seconds=lease_s)))
+        )
+        with self.sessions() as session:
+            return list(session.scalars(query.order_by(BriefingRow.created_at).limit(limit)).all())
 
     def retry(self, briefing_id: str) -> bool:
         """Queue a failed job again; return False if it is not failed."""
         with self.sessions.begin() as session:
             result = session.execute(
                 update(BriefingRow).where(BriefingRow.id == briefing_id, BriefingRow.status == Status.FAILED)
-                .values(status=Status.QUEUED, error=None)
+                .values(status=Status.QUEUED, error=None, error_kind=None, updated_at=datetime.now(UTC))
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def task_stats(self) -> list[TaskStats]:
+        """Per kind of job: how many wait in the queue, how long finished attempts ran (count and sum of
+        seconds) and failures by kind; read from the rows, so every API process reports all workers."""
+        stats = []
+        for kind, table in (("briefing", BriefingRow), ("digest", DigestRow)):
+            seconds = self._seconds(table.finished_at) - self._seconds(table.started_at)  # type: ignore[attr-defined]
+            finished = (table.finished_at.is_not(None)) & (table.started_at.is_not(None))  # type: ignore[attr-defined]
+            with self.sessions() as session:
+                queued = session.scalar(select(func.count()).where(table.status == Status.QUEUED)) or 0
+                count, total = session.execute(select(func.count(), func.sum(seconds)).where(finished)).one()
+                failures = session.execute(
+                    select(table.error_kind, func.count()).where(table.status == Status.FAILED)  # type: ignore[attr-defined]
+                    .group_by(table.error_kind)  # type: ignore[attr-defined]
+                ).all()
+            stats.append(TaskStats(kind=kind, queued=int(queued), finished=int(count or 0),
+                                   seconds=float(total or 0.0),
+                                   failures={str(k or ErrorKind.INTERNAL): int(n) for k, n in failures}))
+        return stats
+
+    def _seconds(self, column: Any) -> Any:
+        if self.engine.dialect.name == "postgresql":
+            return func.extract("epoch", column)
+        return func.julianday(column) * 86400.0
 
     def count_by_status(self) -> dict[str, int]:
         """Return how many briefings are in each state."""
@@ -224,48 +320,92 @@ class Store:
 
 
     # digests
-    def request_digest(self, day: str, *, fresh: bool = False) -> DigestRow:
-        """Queue a run of a date's digest; a run already queued or running is left as it is."""
+    def request_digest(self, day: str, *, fresh: bool = False) -> tuple[DigestRow, bool]:
+        """Queue a run of a date's digest; a run already queued or running is left as it is. Return the
+        row and whether a run was newly queued (only then is its task to be sent)."""
         with self.sessions.begin() as session:
             row = session.get(DigestRow, day)
             if row is None:
                 row = DigestRow(date=day, status=Status.QUEUED, fresh=fresh)
                 session.add(row)
-            elif row.status not in (Status.QUEUED, Status.RUNNING):
-                row.status, row.fresh, row.error = Status.QUEUED, fresh, None
-        return row
+                return row, True
+            if row.status in (Status.QUEUED, Status.RUNNING):
+                return row, False
+            row.status, row.fresh, row.error, row.error_kind = Status.QUEUED, fresh, None, None
+            row.updated_at = datetime.now(UTC)
+            return row, True
 
     def start_digest(self, day: str) -> None:
         """Mark a date's digest running (a run started directly, not from the queue)."""
         with self.sessions.begin() as session:
             row = session.get(DigestRow, day)
+            now = datetime.now(UTC)
             if row is None:
-                session.add(DigestRow(date=day, status=Status.RUNNING, runs=1))
+                session.add(DigestRow(date=day, status=Status.RUNNING, runs=1, started_at=now))
             else:
-                row.status, row.error, row.runs = Status.RUNNING, None, row.runs + 1
+                row.status, row.error, row.runs, row.started_at = Status.RUNNING, None, row.runs + 1, now
 
-    def claim_digest(self) -> DigestRow | None:
-        """Atomically move the oldest queued digest to running and return it."""
+    def claim_digest(self, day: str, lease_s: float) -> Claim:
+        """Take a date's queued digest run, or a running one whose claimant has been silent past the lease."""
+        now = datetime.now(UTC)
         with self.sessions.begin() as session:
-            query = select(DigestRow.date).where(DigestRow.status == Status.QUEUED).order_by(DigestRow.updated_at)
-            for day in session.scalars(query.limit(5)).all():
-                claimed = session.execute(
-                    update(DigestRow).where(DigestRow.date == day, DigestRow.status == Status.QUEUED)
-                    .values(status=Status.RUNNING, runs=DigestRow.runs + 1, updated_at=datetime.now(UTC))
-                )
-                if claimed.rowcount == 1:  # type: ignore[attr-defined]
-                    return session.get(DigestRow, day)
-        return None
+            row = session.get(DigestRow, day)
+            if row is None:
+                return Claim("missing")
+            if row.status not in (Status.QUEUED, Status.RUNNING):
+                return Claim("finished")
+            takeable = (DigestRow.status == Status.QUEUED) | (
+                (DigestRow.status == Status.RUNNING) & (DigestRow.updated_at < now - timedelta(seconds=lease_s))
+            )
+            claimed = session.execute(
+                update(DigestRow).where(DigestRow.date == day, takeable)
+                .values(status=Status.RUNNING, runs=DigestRow.runs + 1, started_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)  # why: SQLite hands back naive times
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return Claim("busy")
+            return Claim("claimed", int(session.scalar(select(DigestRow.runs).where(DigestRow.date == day)) or 0))
+
+    def touch_digest(self, day: str, run: int) -> None:
+        """Renew a running digest's lease (each finished story does), so a long run is not taken over."""
+        with self.sessions.begin() as session:
+            session.execute(update(DigestRow).where(DigestRow.date == day, DigestRow.runs == run,
+                                                    DigestRow.status == Status.RUNNING)
+                            .values(updated_at=datetime.now(UTC)))
 
     def finish_digest(
-        self, day: str, *, status: Status, digest: dict[str, Any] | None = None, error: str | None = None
-    ) -> None:
-        """Record the end of a digest run; a failed run keeps the last good digest."""
+        self, day: str, *, status: Status, digest: dict[str, Any] | None = None, error: str | None = None,
+        kind: ErrorKind | None = None, run: int | None = None,
+    ) -> bool:
+        """Record the end of a digest run (with `run`: only while that run still holds it); a failed run
+        keeps the last good digest."""
+        now = datetime.now(UTC)
+        values: dict[str, Any] = {"status": status, "error": error, "error_kind": kind, "finished_at": now,
+                                  "updated_at": now}
+        if digest is not None:
+            values["digest"] = digest
+        query = update(DigestRow).where(DigestRow.date == day)
+        if run is not None:
+            query = query.where(DigestRow.status == Status.RUNNING, DigestRow.runs == run)
         with self.sessions.begin() as session:
-            values: dict[str, Any] = {"status": status, "error": error}
-            if digest is not None:
-                values["digest"] = digest
-            session.execute(update(DigestRow).where(DigestRow.date == day).values(**values))
+            return bool(session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
+
+    def release_digest(self, day: str, run: int, reason: str) -> None:
+        """Put a running digest back in the queue (its run is retried later), keeping why."""
+        with self.sessions.begin() as session:
+            session.execute(update(DigestRow).where(DigestRow.date == day, DigestRow.runs == run,
+                                                    DigestRow.status == Status.RUNNING)
+                            .values(status=Status.QUEUED, error=reason, updated_at=datetime.now(UTC)))
+
+    def stale_digests(self, queued_s: float, lease_s: float) -> list[str]:
+        """Digest runs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
+        now = datetime.now(UTC)
+        query = select(DigestRow.date).where(
+            ((DigestRow.status == Status.QUEUED) & (DigestRow.updated_at < now - timedelta(seconds=queued_s)))
+            | ((DigestRow.status == Status.RUNNING) & (DigestRow.updated_at < now - timedelta(seconds=lease_s)))
+        )
+        with self.sessions() as session:
+            return list(session.scalars(query.order_by(DigestRow.date)).all())
 
     def get_digest(self, day: str) -> DigestRow | None:
         """Return a date's digest row, or None."""
@@ -283,13 +423,6 @@ class Store:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(query.order_by(DigestRow.date.desc()).offset(offset).limit(limit)).all()
         return list(rows), total
-
-    def requeue_running_digests(self) -> int:
-        """Queue again the digests a stopped process left running; their finished stories are kept."""
-        with self.sessions.begin() as session:
-            stuck = update(DigestRow).where(DigestRow.status == Status.RUNNING)
-            result = session.execute(stuck.values(status=Status.QUEUED))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def story_briefing(self, day: str, key: str) -> dict[str, Any] | None:
         """Return a story briefing an earlier run of the date finished, or None."""

@@ -56,8 +56,9 @@ class _Server(ThreadingHTTPServer):
 class FakeBackend:
     """A threaded HTTP server on a fixed loopback port; `mode` and `delay_s` can change at any time."""
 
-    def __init__(self, mode: Mode = Mode.OK, delay_s: float = 0.0) -> None:
+    def __init__(self, mode: Mode = Mode.OK, delay_s: float = 0.0, poison: str | None = None) -> None:
         self.delay_s = delay_s
+        self.poison = poison  # a prompt containing this always gets a 500
         self.requests = 0
         self._mode = mode
         self._released = threading.Event()
@@ -119,7 +120,8 @@ class FakeBackend:
                     released.wait()
                     self.close_connection = True
                     return
-                if mode is Mode.ERROR:
+                prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+                if mode is Mode.ERROR or (backend.poison and backend.poison in prompt):
                     self._send(500, "application/json", b'{"error": {"message": "upstream failure"}}')
                 elif mode is Mode.RATE_LIMITED:
                     self._send(429, "application/json", b'{"error": {"message": "slow down"}}', {"Retry-After": "1"})
@@ -128,7 +130,6 @@ class FakeBackend:
                 elif mode is Mode.EMPTY:
                     self._send(200, "application/json", json.dumps({**completion(""), "choices": []}).encode())
                 else:
-                    prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
                     self._send(200, "application/json", json.dumps(completion(_reply(prompt))).encode())
 
             def _send(self, status: int, kind: str, body: bytes, headers: dict[str, str] | None = None) -> None:

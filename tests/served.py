@@ -27,6 +27,21 @@ class Served:
     process: subprocess.Popen[bytes]
     log: Path
 
+    def descendants(self) -> list[int]:
+        """Every process started under this one (its worker, their children)."""
+        found, frontier = [], [self.process.pid]
+        while frontier:
+            parent = frontier.pop()
+            for stat in Path("/proc").glob("[0-9]*/stat"):
+                try:
+                    fields = stat.read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == parent:
+                    found.append(int(stat.parent.name))
+                    frontier.append(int(stat.parent.name))
+        return found
+
     def kill(self) -> None:
         """kill -9: no shutdown hook, no finally block runs."""
         self.process.send_signal(signal.SIGKILL)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from service.api.app import create_app
 from service.llm import build_chat_model
 from service.models import Status
 from service.settings import Settings
-from service.store import Store
+from service.store import BriefingRow, Store
+from service.tasks.schedule import tick_once
 from tests.conftest import EXAMPLES, REPLAY_URL, cassette, make_settings
 
 KEY = {"Authorization": "Bearer k1"}
@@ -37,7 +39,7 @@ def _settings(database_url: str, **api: Any) -> Settings:
 @pytest.fixture
 def client(database_url: str, llm_base_url: str) -> Iterator[TestClient]:
     settings = _settings(database_url)
-    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), run_jobs=False)
+    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
     with TestClient(app) as test_client:
         yield test_client
 
@@ -68,14 +70,12 @@ def test_small_request_is_briefed_at_once(client: TestClient, record_mode: str) 
     assert as_md.headers["location"].startswith("/v1/briefings/")
 
 
-def test_large_request_is_queued_and_a_worker_finishes_it(client: TestClient, record_mode: str) -> None:
-    response = client.post("/v1/briefings", json={"articles": [{"text": LONG}]}, headers={"X-API-Key": "k2"})
+def test_large_request_is_queued_and_its_task_finishes_it(client: TestClient, record_mode: str) -> None:
+    with cassette("test_api/large", record_mode):  # the task runs in the sending thread (inline_jobs)
+        response = client.post("/v1/briefings", json={"articles": [{"text": LONG}]}, headers={"X-API-Key": "k2"})
     assert response.status_code == 202
     job = response.json()
     assert job["status"] == "queued" and response.headers["location"] == f"/v1/briefings/{job['id']}"
-    assert client.get(response.headers["location"]).json()["status"] == "queued"
-    with cassette("test_api/large", record_mode):
-        assert client.app.state.workers.run_one()  # type: ignore[attr-defined]
     done = client.get(f"/v1/briefings/{job['id']}").json()
     assert done["status"] == "done" and done["briefing"]["run"]["llm_calls"] > 0
     assert client.app.state.done_cache.get(job["id"]) is not None  # type: ignore[attr-defined]
@@ -85,17 +85,19 @@ def test_large_request_is_queued_and_a_worker_finishes_it(client: TestClient, re
     metrics = client.get("/metrics").text
     assert 'briefing_jobs{state="done"} 1.0' in metrics and "briefing_llm_calls_total" in metrics
     assert 'briefing_http_requests_total{method="POST",route="/v1/briefings",status="202"} 1.0' in metrics
+    assert 'briefing_queue_depth{task="briefing"} 0.0' in metrics
+    assert 'briefing_task_seconds_count{task="briefing"} 1.0' in metrics
 
 
 def test_writes_need_a_valid_key_and_reads_are_configurable(database_url: str) -> None:
     with TestClient(create_app(_settings(database_url), model=build_chat_model(make_settings().llm, REPLAY_URL),
-                               run_jobs=False)) as client:
+                               inline_jobs=True)) as client:
         body = {"articles": [{"text": SHORT}]}
         assert _error(client.post("/v1/briefings", json=body), 401, "unauthorized")
         assert _error(client.post("/v1/articles", json=body, headers={"X-API-Key": "nope"}), 403, "forbidden")
         assert client.get("/v1/briefings").status_code == 200
     settings = _settings(database_url, auth_reads=True)
-    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), run_jobs=False)) as client:
+    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), inline_jobs=True)) as client:
         assert _error(client.get("/v1/briefings"), 401, "unauthorized")
         assert client.get("/v1/briefings", headers=KEY).status_code == 200
 
@@ -118,7 +120,7 @@ def test_limits_and_bad_input_get_422_naming_the_field(client: TestClient) -> No
 
 def test_bodies_over_the_limit_get_413_before_being_read(database_url: str) -> None:
     settings = _settings(database_url, max_body_bytes=2_000)
-    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), run_jobs=False)) as client:
+    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), inline_jobs=True)) as client:
         big = json.dumps({"articles": [{"text": "word " * 1_000}]})
         assert _error(client.post("/v1/briefings", content=big, headers={**KEY, "content-type": "application/json"}),
                       413, "body_too_large")
@@ -134,40 +136,53 @@ def test_bodies_over_the_limit_get_413_before_being_read(database_url: str) -> N
 def test_backend_down_gives_503_then_the_failed_job_can_be_retried(database_url: str) -> None:
     settings = _settings(database_url)
     dead = build_chat_model(settings.llm, "http://127.0.0.1:9/v1")  # no recording: the connection is refused
-    with TestClient(create_app(settings, model=dead, run_jobs=False)) as client:
+    with TestClient(create_app(settings, model=dead, inline_jobs=True)) as client:
         response = client.post("/v1/briefings", json={"articles": [{"text": SHORT}]}, headers=KEY)
         error = _error(response, 503, "backend_unavailable")
         assert response.headers["retry-after"] == str(settings.api.retry_after_s)
         queued = client.post("/v1/briefings", json={"articles": [{"text": LONG}]}, headers=KEY).json()
-        assert client.app.state.workers.run_one()  # type: ignore[attr-defined]
         failed = client.get(f"/v1/briefings/{queued['id']}").json()
         assert failed["status"] == "failed" and "unreachable" in failed["error"]
+        assert f"after {settings.queue.max_retries} retries" in failed["error"]
         assert client.app.state.done_cache.get(queued["id"]) is None  # failed ones can change: never cached
-        retried = client.post(f"/v1/briefings/{queued['id']}/retry", headers=KEY)
-        assert retried.status_code == 202 and client.get(retried.headers["location"]).json()["status"] == "queued"
+        store: Store = client.app.state.store  # type: ignore[attr-defined]
+        store.finish(queued["id"], briefing={"title": "made meanwhile"})
         assert _error(client.post(f"/v1/briefings/{queued['id']}/retry", headers=KEY), 409, "not_failed")
         assert "can be retried" in error["message"]
 
 
-def test_a_restart_resumes_unfinished_jobs_and_never_reruns_finished_ones(
+def test_the_schedule_resends_jobs_whose_task_was_lost_and_never_reruns_finished_ones(
     database_url: str, llm_base_url: str, record_mode: str
 ) -> None:
-    store = Store(database_url)
-    store.migrate()
-    crashed = store.create_briefing({"articles": [{"text": LONG}]}, Status.RUNNING)  # the process died mid-job
-    finished = store.create_briefing({"articles": [{"text": SHORT}]}, Status.RUNNING)
-    store.finish(finished.id, briefing={"title": "kept as it was"})
     settings = _settings(database_url)
-    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), run_jobs=False)
-    with TestClient(app) as client:  # start-up requeues what was running
-        assert client.get(f"/v1/briefings/{crashed.id}").json()["status"] == "queued"
-        with cassette("test_api/large", record_mode):
-            assert app.state.workers.run_one()
-        assert not app.state.workers.run_one()  # nothing else to run: the finished job is not rerun
-        assert client.get(f"/v1/briefings/{crashed.id}").json()["status"] == "done"
-        again = client.get(f"/v1/briefings/{finished.id}").json()
-        assert again["status"] == "done" and again["briefing"] == {"title": "kept as it was"}
-    assert store.get_briefing(crashed.id).attempts == 2  # type: ignore[union-attr]
+    settings.digest.schedule_enabled = False
+    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
+    with TestClient(app):
+        store: Store = app.state.store
+        crashed = store.create_briefing({"articles": [{"text": LONG}]}, Status.RUNNING)  # its worker died mid-job
+        finished = store.create_briefing({"articles": [{"text": SHORT}]}, Status.RUNNING)
+        store.finish(finished.id, briefing={"title": "kept as it was"})
+        lost = store.create_briefing({"articles": [{"text": SHORT}]}, Status.QUEUED)  # sent while the broker was away
+        now = datetime.now(UTC)
+        assert tick_once(store, settings, app.state.queue, now)["resent"] == 0  # neither is stale yet
+
+        def silent_since(row_id: str, seconds: float) -> None:
+            with store.sessions.begin() as session:
+                session.execute(update(BriefingRow).where(BriefingRow.id == row_id)
+                                .values(updated_at=now - timedelta(seconds=seconds)))
+
+        silent_since(crashed.id, settings.queue.time_limit_s + 60)
+        silent_since(finished.id, settings.queue.time_limit_s + 60)
+        with cassette("test_api/large", record_mode):  # the resent task runs in this thread (inline_jobs)
+            assert tick_once(store, settings, app.state.queue, now)["resent"] == 1
+        silent_since(lost.id, settings.queue.resend_after_s + 1)
+        with cassette("test_api/small", record_mode):
+            assert tick_once(store, settings, app.state.queue, now)["resent"] == 1
+        assert tick_once(store, settings, app.state.queue, now)["resent"] == 0
+        rows = {row.id: row for row in store.list_briefings(limit=10)[0]}
+    assert rows[crashed.id].status == Status.DONE and rows[crashed.id].attempts == 2
+    assert rows[lost.id].status == Status.DONE and rows[lost.id].attempts == 1
+    assert rows[finished.id].briefing == {"title": "kept as it was"}
 
 
 def test_articles_are_stored_once_and_listed_with_filters(client: TestClient) -> None:
@@ -195,12 +210,12 @@ def test_migrations_build_the_schema_on_an_empty_database(database_url: str) -> 
     tables = set(inspect(store.engine).get_table_names())
     assert {"articles", "briefings", "digests", "digest_stories", "alembic_version"} <= tables
     with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0002"
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
 
 
 def test_health_ready_and_docs(database_url: str) -> None:
     settings = _settings(database_url)
-    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), run_jobs=False)) as client:
+    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), inline_jobs=True)) as client:
         assert client.get("/healthz").json() == {"status": "ok"}
         ready = client.get("/readyz")
         # no LLM server listens at REPLAY_URL: readiness must say so rather than pretend
@@ -271,7 +286,7 @@ def test_an_unexpected_failure_answers_the_error_shape_and_leaves_no_row_running
 
     monkeypatch.setattr(briefings, "brief_request", broken)
     settings = _settings(database_url)
-    app = create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), run_jobs=False)
+    app = create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), inline_jobs=True)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         response = test_client.post("/v1/briefings", json={"articles": [{"text": SHORT}]}, headers=KEY)
         assert _error(response, 500, "internal")["message"].startswith("internal error (RuntimeError)")

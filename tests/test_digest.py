@@ -8,7 +8,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,7 +24,7 @@ from service.api.app import create_app
 from service.cli import main
 from service.digest import build
 from service.digest.feeds import read_feed
-from service.digest.schedule import DigestWorker, digest_day, missed_days, next_run
+from service.digest.schedule import digest_day, missed_days, next_run
 from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
@@ -33,6 +33,9 @@ from service.pipeline import prepare as prepare_module
 from service.resources import MIGRATIONS_DIR
 from service.settings import DigestSettings, Settings
 from service.store import DigestRow, DigestStoryRow, Store
+from service.tasks.app import make_celery
+from service.tasks.queue import Queue
+from service.tasks.schedule import tick_once
 from tests.conftest import EXAMPLES, cassette, make_settings
 
 DAY = "2024-11-18"
@@ -129,27 +132,28 @@ def test_a_killed_run_resumes_after_the_stories_it_finished(
     noon = datetime(2024, 11, 18, 12, tzinfo=UTC)
     store.add_articles([a.model_copy(update={"published": noon}) for a in ingest_paths([EXAMPLES]).articles])
     model = build_chat_model(settings.llm, llm_base_url)
-    real, briefed = build._brief_story, []
+    real, briefed = build.abrief, []
 
-    def killed_after_one(*args: Any) -> Any:
+    def killed_after_one(corpus: Any, story: Any, **kwargs: Any) -> Any:
         if briefed:
             raise KeyboardInterrupt  # the process dies during the second story
-        briefed.append(args[0].id)
-        return real(*args)
+        briefed.append(story.id)
+        return real(corpus, story, **kwargs)
 
-    monkeypatch.setattr(build, "_brief_story", killed_after_one)
-    store.request_digest(DAY, fresh=True)  # a fresh run, asked for over HTTP
+    monkeypatch.setattr(build, "abrief", killed_after_one)
     with cassette("test_digest/resume-first", record_mode), pytest.raises(KeyboardInterrupt):
-        DigestWorker(store, settings, model).run_one()
-    with store.sessions.begin() as session:  # as a SIGKILL leaves it: still running
-        session.execute(update(DigestRow).values(status="running"))
+        build.run_digest(date(2024, 11, 18), store=store, settings=settings, model=model, fresh=True)
+    stale = datetime.now(UTC) - timedelta(seconds=settings.queue.visibility_timeout_s + 60)
+    with store.sessions.begin() as session:  # as a SIGKILL leaves it: still running, silent since
+        session.execute(update(DigestRow).values(status="running", updated_at=stale))
     assert _count(store, DigestStoryRow) == 1
 
     counted: list[str] = []
-    monkeypatch.setattr(build, "_brief_story", lambda *args: counted.append(args[0].id) or real(*args))
-    assert store.requeue_running_digests() == 1  # what the server does on start
-    with cassette("test_digest/resume-rest", record_mode):
-        assert DigestWorker(store, settings, model).run_one()
+    monkeypatch.setattr(build, "abrief", lambda corpus, story, **kw: counted.append(story.id) or real(corpus, story,
+                                                                                                       **kw))
+    queue = Queue(make_celery(settings, model=model, eager=True))
+    with cassette("test_digest/resume-rest", record_mode):  # the schedule resends the lost run; tasks run inline
+        assert tick_once(store, settings, queue, datetime.now(UTC))["resent"] == 1
     row = store.get_digest(DAY)
     assert row is not None and row.status == "done" and row.runs == 2
     digest = Digest.model_validate(row.digest)
@@ -275,16 +279,15 @@ def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
     assert missed_days(store, now, settings.digest) == [date(2024, 11, 19), date(2024, 11, 20)]
     settings.digest.catch_up_days = 7
 
-    worker = DigestWorker(store, settings, build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), clock=lambda: now)
-    worker.start()
-    worker.stop()
-    queued = {r.date: r.status for r in store.list_digests()[0]}
-    assert sorted(queued) == [f"2024-11-{d}" for d in range(16, 21)]
-    assert queued["2024-11-16"] != "failed"  # a failed digest in the window is run again
-    while worker.run_one():  # the thread may have run one already; days with no articles need no LLM
-        pass
-    assert all(r.status == "done" for r in store.list_digests()[0])
+    with store.sessions.begin() as session:  # it failed at its run time, days ago
+        session.execute(update(DigestRow).values(updated_at=datetime(2024, 11, 17, 6, tzinfo=UTC)))
+    queue = Queue(make_celery(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), eager=True))
+    assert tick_once(store, settings, queue, now)["requested"] == 5  # run inline: no articles, so no LLM
+    ran = {r.date: r.status for r in store.list_digests()[0]}
+    assert sorted(ran) == [f"2024-11-{d}" for d in range(16, 21)]
+    assert set(ran.values()) == {"done"}  # a failed digest in the window is run again
     assert Digest.model_validate(store.get_digest("2024-11-20").digest).stories == []  # type: ignore[union-attr]
+    assert tick_once(store, settings, queue, now)["requested"] == 0  # each day once
 
     monkeypatch.setenv("BRIEFING_DIGEST_SCHEDULE_ENABLED", "false")  # the `settings` fixture cleared the rest
     off = Settings(database_url=settings.database_url)
@@ -295,9 +298,7 @@ def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
         assert Settings().digest.schedule_enabled is False
     later = datetime(2024, 11, 25, 7, tzinfo=UTC)
     before = store.list_digests()[1]
-    idle = DigestWorker(store, off, worker.model, clock=lambda: later)
-    idle.start()
-    idle.stop()
+    assert tick_once(store, off, queue, later)["requested"] == 0
     assert store.list_digests()[1] == before  # nothing requested while the schedule is off
 
 
@@ -306,35 +307,35 @@ def test_the_daily_run_is_requested_once_when_its_time_comes(settings: Settings,
     settings.digest.output_dir = str(tmp_path / "out")
     store = Store(settings.database_url)
     store.migrate()
-    now = [datetime(2024, 11, 21, 5, 59, tzinfo=UTC)]
-    worker = DigestWorker(store, settings, build_chat_model(settings.llm, "http://127.0.0.1:9/v1"),
-                          clock=lambda: now[0])
-    assert not worker.tick() and store.list_digests()[1] == 0  # before 06:00: nothing due
-    now[0] = datetime(2024, 11, 21, 6, 0, 30, tzinfo=UTC)
-    assert worker.tick()  # requested and run: yesterday's digest
-    assert [(r.date, r.status) for r in store.list_digests()[0]] == [("2024-11-20", "done")]
-    assert not worker.tick()  # once a day
-    now[0] = datetime(2024, 11, 22, 6, 1, tzinfo=UTC)
-    assert worker.tick() and store.list_digests()[1] == 2
+    queue = Queue(make_celery(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), eager=True))
+    assert tick_once(store, settings, queue, datetime(2024, 11, 21, 5, 59, tzinfo=UTC))["requested"] == 1
+    assert [r.date for r in store.list_digests()[0]] == ["2024-11-19"]  # before 06:00: the 20th is not due yet
+    assert tick_once(store, settings, queue, datetime(2024, 11, 21, 6, 0, 30, tzinfo=UTC))["requested"] == 1
+    assert [(r.date, r.status) for r in store.list_digests()[0]][0] == ("2024-11-20", "done")
+    assert tick_once(store, settings, queue, datetime(2024, 11, 21, 7, tzinfo=UTC))["requested"] == 0  # once a day
+    assert tick_once(store, settings, queue, datetime(2024, 11, 22, 6, 1, tzinfo=UTC))["requested"] == 1
 
 
 def test_digests_over_http(tmp_path: Path, llm_base_url: str, record_mode: str) -> None:
     settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
     settings.digest.output_dir = str(tmp_path / "out")
-    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), run_jobs=False)
+    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
     noon = "2024-11-18T12:00:00Z"
     articles = [{"text": a.text, "published": noon} for a in ingest_paths([EXAMPLES]).articles]
     with TestClient(app) as client:
         assert client.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
         assert client.post(f"/v1/digests/{DAY}/run").status_code == 401
+        store: Store = app.state.store
+        store.request_digest(DAY)  # queued already (by the schedule): a POST adds no second run
         queued = client.post(f"/v1/digests/{DAY}/run", headers=KEY)
         assert queued.status_code == 202 and queued.json() == {
             "date": DAY, "status": "queued", "location": f"/v1/digests/{DAY}"}
-        assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).json()["status"] == "queued"  # not twice
         pending = client.get(f"/v1/digests/{DAY}").json()
         assert pending["status"] == "queued" and pending["stories"] == []
-        with cassette("test_digest/http", record_mode):
-            assert app.state.digest_worker.run_one()
+        with store.sessions.begin() as session:
+            session.execute(update(DigestRow).values(status="failed"))
+        with cassette("test_digest/http", record_mode):  # run inline: planned, one task per story, assembled
+            assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).status_code == 202
         done = client.get(f"/v1/digests/{DAY}").json()
         assert done["status"] == "done" and len(done["stories"]) == 2
         top = done["stories"][0]

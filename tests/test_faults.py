@@ -34,8 +34,8 @@ def backend() -> Iterator[FakeBackend]:
 @pytest.fixture
 def client(database_url: str, backend: FakeBackend) -> Iterator[TestClient]:
     settings = make_settings(api_keys="k1", database_url=database_url)
-    settings.llm.timeout_s, settings.llm.max_retries = 1.0, 0
-    app = create_app(settings, model=build_chat_model(settings.llm, backend.url), run_jobs=False)
+    settings.llm.timeout_s, settings.llm.max_retries, settings.queue.max_retries = 1.0, 0, 1
+    app = create_app(settings, model=build_chat_model(settings.llm, backend.url), inline_jobs=True)
     with TestClient(app) as test_client:
         yield test_client
     backend.mode = Mode.OK
@@ -54,17 +54,16 @@ def test_a_fault_ends_in_its_status_and_the_briefing_is_retried_once_the_backend
     error = _error(at_once, status, code)
     assert "Traceback" not in error["message"] and "Exception" not in error["message"]
     assert (at_once.headers.get("retry-after") is not None) == (status == 503)
-    queued = client.post("/v1/briefings", json={"articles": [{"text": LONG}]}, headers=KEY).json()
-    assert client.app.state.workers.run_one()  # type: ignore[attr-defined]
+    queued = client.post("/v1/briefings", json={"articles": [{"text": LONG}]}, headers=KEY).json()  # run inline
     failed = client.get(f"/v1/briefings/{queued['id']}").json()
     assert failed["status"] == "failed" and said in failed["error"], failed["error"]
     assert _statuses(client) == [Status.FAILED, Status.FAILED]
+    kind = "backend_unavailable" if status == 503 else "bad_gateway"
+    assert f'briefing_task_failures_total{{kind="{kind}",task="briefing"}} 2.0' in client.get("/metrics").text
 
     backend.mode = Mode.OK
     for location in (at_once.headers["location"], f"/v1/briefings/{queued['id']}"):
         assert client.post(f"{location}/retry", headers=KEY).status_code == 202
-    while client.app.state.workers.run_one():  # type: ignore[attr-defined]
-        pass
     assert _statuses(client) == [Status.DONE, Status.DONE]
 
 

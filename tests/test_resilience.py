@@ -32,8 +32,12 @@ def backend() -> Iterator[FakeBackend]:
 def _env(database_url: str, backend: FakeBackend, tmp_path: Path) -> dict[str, str]:
     return {
         "BRIEFING_DATABASE_URL": database_url, "BRIEFING_LLM__BASE_URL": backend.url, "BRIEFING_API_KEYS": "k1",
-        "BRIEFING_LLM__MAX_RETRIES": "0", "BRIEFING_API__JOB_POLL_S": "0.1", "BRIEFING_DIGEST__POLL_S": "0.2",
-        "BRIEFING_DIGEST__SCHEDULE_ENABLED": "false", "BRIEFING_DIGEST__OUTPUT_DIR": str(tmp_path / "digests"),
+        "BRIEFING_LLM__MAX_RETRIES": "0", "BRIEFING_DIGEST__SCHEDULE_ENABLED": "false",
+        "BRIEFING_DIGEST__OUTPUT_DIR": str(tmp_path / "digests"),
+        # short limits, so a job whose worker was killed is taken again within seconds
+        "BRIEFING_QUEUE__SOFT_TIME_LIMIT_S": "8", "BRIEFING_QUEUE__TIME_LIMIT_S": "10",
+        "BRIEFING_QUEUE__VISIBILITY_TIMEOUT_S": "15", "BRIEFING_QUEUE__TICK_S": "1",
+        "BRIEFING_QUEUE__RESEND_AFTER_S": "2",
     }
 
 
@@ -105,7 +109,10 @@ def test_kill_9_mid_briefing_then_a_restart_finishes_it_once(
         queued = httpx.post(f"{served.url}/v1/briefings", json={"articles": [{"text": LONG}]}, headers=KEY).json()
         path = f"/v1/briefings/{queued['id']}"
         wait_for(lambda: _status(served, path) == Status.RUNNING and backend.requests > 0, timeout_s=60)
+        worker = served.descendants()
+        assert worker  # the worker process `briefing serve` started
         served.kill()
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in worker), timeout_s=10)  # it died too
     store = Store(database_url)
     assert store.get_briefing(queued["id"]).status == Status.RUNNING  # type: ignore[union-attr]
     backend.delay_s = 0.0

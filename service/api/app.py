@@ -1,8 +1,9 @@
-"""The FastAPI app: routers, one error shape, body limit, metrics, the job workers and the digest worker."""
+"""The FastAPI app: routers, one error shape, body limit, metrics, and the task queue its jobs go to."""
 
 from __future__ import annotations
 
 import logging
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
@@ -15,11 +16,12 @@ from service.api.cache import DoneCache
 from service.api.limits import BodySizeLimit
 from service.api.metrics import Metrics
 from service.api.routers import articles, briefings, digests, health
-from service.digest.schedule import DigestWorker
-from service.jobs import JobWorkers
 from service.llm import open_chat_model
 from service.settings import Settings, get_settings
 from service.store import Store
+from service.tasks.app import make_celery
+from service.tasks.queue import Queue
+from service.tasks.worker import spawn_worker
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,15 @@ class _Metered:
 
 
 def create_app(
-    settings: Settings | None = None, *, model: BaseChatModel | None = None, run_jobs: bool = True
+    settings: Settings | None = None, *, model: BaseChatModel | None = None, start_worker: bool = False,
+    inline_jobs: bool = False,
 ) -> FastAPI:
-    """Build the app; with no model given, the configured backend (or embedded server) is opened."""
+    """Build the app; with no model given, the configured backend (or embedded server) is opened.
+
+    `start_worker`: start one worker process (with the schedule) beside the API, sharing its LLM
+    backend: zero configuration. `inline_jobs`: run each task at once in the thread that sends it
+    (Celery's eager mode), for tests that need no worker.
+    """
     settings = settings or get_settings()
     store = Store(settings.database_url)
     metrics = Metrics(store)
@@ -45,24 +53,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store.migrate()
-        requeued = store.requeue_unfinished()  # jobs a killed process left running
-        if requeued:
-            log.warning("requeued %d unfinished job(s)", requeued)
         with ExitStack() as stack:
             chat = model or stack.enter_context(open_chat_model(settings))
             app.state.model = chat
             app.state.llm_url = str(getattr(chat, "openai_api_base", "") or settings.llm.base_url or "")
-            workers = JobWorkers(store, settings, chat, metrics.count_briefing)
-            digest_worker = DigestWorker(store, settings, chat)
-            if run_jobs:
-                workers.start()
-                digest_worker.start()
-            app.state.workers, app.state.digest_worker = workers, digest_worker
-            try:
-                yield
-            finally:
-                digest_worker.stop()
-                workers.stop()
+            app.state.queue = Queue(make_celery(settings, model=chat, eager=inline_jobs))
+            if start_worker:
+                worker = spawn_worker({"BRIEFING_LLM__BASE_URL": app.state.llm_url})
+                log.info("started a worker process (pid %d) with the schedule", worker.pid)
+                stack.callback(_stop, worker)
+            yield
 
     app = FastAPI(
         title="briefing", version="0.1.0", lifespan=lifespan,
@@ -77,3 +77,12 @@ def create_app(
     for module in (briefings, articles, digests, health):
         app.include_router(module.router)
     return app
+
+
+def _stop(worker: subprocess.Popen[bytes]) -> None:
+    """Stop the worker: a warm shutdown lets running tasks finish; unfinished ones are taken again."""
+    worker.terminate()
+    try:
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        worker.kill()

@@ -16,6 +16,7 @@ from langchain_core.language_models import BaseChatModel
 from service.api.errors import ApiError
 from service.settings import Settings
 from service.store import Store
+from service.tasks.queue import Queue
 
 MAX_OFFSET = 1_000_000_000
 
@@ -33,6 +34,11 @@ async def store(request: Request) -> Store:
 async def chat_model(request: Request) -> BaseChatModel:
     """Return the app's chat model."""
     return request.app.state.model  # type: ignore[no-any-return]
+
+
+async def queue(request: Request) -> Queue:
+    """Return the app's task queue."""
+    return request.app.state.queue  # type: ignore[no-any-return]
 
 
 async def require_key(request: Request) -> None:

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests, latencies, jobs by state, LLM calls and tokens."""
+"""Prometheus metrics: requests, latencies, jobs by state, queue depth, task run time and failures by
+kind (read from the database, so they cover every worker), and the LLM use of briefings made at once."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -19,11 +20,21 @@ class _JobsCollector(Collector):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily("briefing_jobs", "Briefing jobs by state.", labels=["state"])
         for state, count in self.store.count_by_status().items():
             gauge.add_metric([state], count)
         yield gauge
+        depth = GaugeMetricFamily("briefing_queue_depth", "Jobs waiting for a worker.", labels=["task"])
+        latency = SummaryMetricFamily("briefing_task_seconds", "Run time of finished task attempts.",
+                                      labels=["task"])
+        failures = CounterMetricFamily("briefing_task_failures", "Failed jobs by why.", labels=["task", "kind"])
+        for stats in self.store.task_stats():
+            depth.add_metric([stats.kind], stats.queued)
+            latency.add_metric([stats.kind], count_value=stats.finished, sum_value=stats.seconds)
+            for kind, count in stats.failures.items():
+                failures.add_metric([stats.kind, kind], count)
+        yield from (depth, latency, failures)
 
 
 class Metrics:

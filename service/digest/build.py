@@ -1,18 +1,21 @@
-"""Build one date's digest: inputs -> one prepared corpus -> a briefing per story -> stored and written.
+"""Build one date's digest in three steps: plan (inputs -> one prepared corpus -> ranked stories),
+brief each story, assemble (stored and written).
 
-A story's briefing is stored as soon as it is done, keyed by its articles and the settings, so a run
-that was killed resumes after the stories it finished, and a rerun of the date replaces the digest.
+The command line runs the steps in one process; the task queue runs the plan as one task, each
+story as its own task, and assembles when all are done (service/tasks/digests.py). A story's
+briefing is stored as soon as it is done, keyed by its articles and the settings, so a run that
+was killed resumes after the stories it finished, and a rerun of the date replaces the digest.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import BaseModel, Field
 
 from service.aio import run_sync
 from service.digest.inputs import DigestInputs, collect
@@ -29,6 +32,33 @@ from service.store import Store
 log = logging.getLogger(__name__)
 
 
+class PlannedStory(BaseModel):
+    """A story a digest run will brief: its rank, and the key its briefing is stored under."""
+
+    story: Story
+    rank: int
+    key: str
+
+
+class DigestPlan(BaseModel):
+    """What a digest run decided before briefing anything; small enough to pass through the queue."""
+
+    date: str
+    article_ids: list[str] = Field(description="The prepared corpus's articles, in order.")
+    inputs: dict[str, int] = Field(default_factory=dict)
+    skipped: list[Skipped] = Field(default_factory=list)
+    stories: list[PlannedStory] = Field(default_factory=list)
+    started_at: datetime
+
+
+class StoryResult(BaseModel):
+    """One story's outcome, and whether its briefing was kept from an earlier run."""
+
+    story: DigestStory
+    reused: bool = False
+    backend_error: str | None = Field(None, description="The LLM backend failed: the run must be resumed later.")
+
+
 def run_digest(
     day: date,
     *,
@@ -36,27 +66,31 @@ def run_digest(
     settings: Settings,
     model: BaseChatModel | None = None,
     fresh: bool = False,
-    claimed: bool = False,
     progress: Progress | None = None,
 ) -> Digest:
-    """Build, store and write the digest of a date; with no model given, open the backend if needed."""
+    """Build, store and write the digest of a date in this process; with no model given, open the
+    backend if a story needs it."""
     key = day.isoformat()
     progress = progress or Logged(log)
-    if not claimed:
-        store.start_digest(key)
+    store.start_digest(key)
     try:
+        plan, corpus = plan_digest(day, store, settings, fresh=fresh, progress=progress)
+        results = []
         with _model_source(settings, model) as get_model:
-            digest = _build(day, store, settings, get_model, fresh, progress)
+            for planned in plan.stories:
+                result = brief_planned(planned, key, corpus, store, settings, get_model, progress)
+                if result.backend_error:
+                    raise BackendError(result.backend_error)
+                results.append(result)
+                progress.step("digest stories", planned.rank, len(plan.stories))
     except BaseException as err:
-        store.finish_digest(key, status=Status.FAILED, error=_failure(err))
+        store.finish_digest(key, status=Status.FAILED, error=failure(err))
         raise
-    store.finish_digest(key, status=digest.status, digest=digest.model_dump(mode="json"))
-    for path in write_outputs(digest, store, settings.digest):
-        progress.note(f"wrote {path}")
-    return digest
+    return assemble(plan, results, store, settings, progress=progress)
 
 
-def _failure(err: BaseException) -> str:
+def failure(err: BaseException) -> str:
+    """What a digest row says of the error that ended its run."""
     if isinstance(err, BriefingError):
         return str(err)
     if isinstance(err, KeyboardInterrupt):
@@ -78,96 +112,94 @@ def _model_source(settings: Settings, model: BaseChatModel | None) -> Iterator[C
         yield get
 
 
-def _build(
-    day: date,
-    store: Store,
-    settings: Settings,
-    get_model: Callable[[], BaseChatModel],
-    fresh: bool,
-    progress: Progress,
-) -> Digest:
-    started = time.perf_counter()
+def plan_digest(
+    day: date, store: Store, settings: Settings, *, fresh: bool, progress: Progress
+) -> tuple[DigestPlan, Corpus]:
+    """Read the date's inputs, prepare them once, and rank the stories to brief."""
+    started = datetime.now(UTC)
     key = day.isoformat()
     inputs = collect(day, store, settings.digest)
     progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
     corpus = prepare(inputs.articles, settings, progress=progress)
     limit = settings.digest.max_stories
-    stories = corpus.stories[:limit]
     skipped = corpus.skipped + [
         Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories")
         for story in corpus.stories[limit:]
     ]
     for skip in inputs.skipped + skipped:
         progress.note(f"warning: skipped {skip.origin}: {skip.reason}")
+    stories = [PlannedStory(story=story, rank=rank, key=_story_key(story, settings))
+               for rank, story in enumerate(corpus.stories[:limit], 1)]
     if fresh:
         store.drop_story_briefings(key)
-    totals = DigestTotals()
-    results = []
-    for rank, story in enumerate(stories, 1):
-        results.append(_story(rank, story, key, corpus, store, settings, get_model, totals, progress))
-        progress.step("digest stories", rank, len(stories))
-    store.drop_story_briefings(key, keep={_story_key(s, settings) for s in stories})
-    totals.seconds = round(time.perf_counter() - started, 3)
-    return Digest(
-        date=key, timezone=settings.digest.timezone,
-        status=Status.DONE if all(r.briefing for r in results) else Status.PARTIAL,
-        generated_at=datetime.now(UTC), articles=len(corpus.articles), inputs=inputs.counts, stories=results,
-        skipped=inputs.skipped + skipped, totals=totals,
-    )
+    plan = DigestPlan(date=key, article_ids=[a.id for a in inputs.articles], inputs=inputs.counts,
+                      skipped=inputs.skipped + skipped, stories=stories, started_at=started)
+    return plan, corpus
 
 
-def _story(
-    rank: int,
-    story: Story,
+def brief_planned(
+    planned: PlannedStory,
     day: str,
     corpus: Corpus,
     store: Store,
     settings: Settings,
     get_model: Callable[[], BaseChatModel],
-    totals: DigestTotals,
     progress: Progress,
-) -> DigestStory:
-    """Return one story of the digest: its stored briefing if a run already made it, else a new one."""
+) -> StoryResult:
+    """One story of the digest: its stored briefing if a run already made it, else a new one (stored)."""
+    story = planned.story
     result = DigestStory(
-        id=story.id, rank=rank, article_ids=story.article_ids, independent_sources=story.independent_sources,
+        id=story.id, rank=planned.rank, article_ids=story.article_ids, independent_sources=story.independent_sources,
         duplicates=[group for group in story.independent if len(group) > 1],
     )
-    key = _story_key(story, settings)
-    stored = store.story_briefing(day, key)
+    stored = store.story_briefing(day, planned.key)
     if stored is not None:
         result.briefing = Briefing.model_validate(stored)
-        totals.stories_reused += 1
-    else:
-        try:
-            result.briefing = _brief_story(story, corpus, settings, get_model(), progress)
-        except BackendError:
-            raise  # why: every later story would fail too; the rerun resumes from here
-        except BriefingError as err:
-            result.error = str(err)
-            progress.note(f"warning: story {rank} has no briefing: {err}")
-            return result
-        store.save_story_briefing(day, key, result.briefing.model_dump(mode="json"))
-        _add_cost(totals, result.briefing)
+        result.disagreements = result.briefing.disagreements
+        return StoryResult(story=result, reused=True)
+    try:
+        result.briefing = run_sync(abrief(corpus, story, settings=settings, model=get_model(), progress=progress))
+    except BackendError as err:
+        # why: every later story would fail too; the rerun resumes from here
+        return StoryResult(story=result, backend_error=str(err))
+    except BriefingError as err:
+        result.error = str(err)
+        progress.note(f"warning: story {planned.rank} has no briefing: {err}")
+        return StoryResult(story=result)
+    store.save_story_briefing(day, planned.key, result.briefing.model_dump(mode="json"))
     result.disagreements = result.briefing.disagreements
-    return result
+    return StoryResult(story=result)
+
+
+def assemble(
+    plan: DigestPlan, results: list[StoryResult], store: Store, settings: Settings, *,
+    run: int | None = None, progress: Progress | None = None,
+) -> Digest:
+    """Make the digest from its stories' results, store it (only while `run` holds the date) and write it."""
+    totals = DigestTotals(stories_reused=sum(r.reused for r in results))
+    for result in results:
+        if result.story.briefing is not None and not result.reused:
+            totals.llm_calls += result.story.briefing.run.llm_calls
+            totals.prompt_tokens += result.story.briefing.run.prompt_tokens
+            totals.completion_tokens += result.story.briefing.run.completion_tokens
+    store.drop_story_briefings(plan.date, keep={p.key for p in plan.stories})
+    totals.seconds = round((datetime.now(UTC) - plan.started_at).total_seconds(), 3)
+    stories = sorted((r.story for r in results), key=lambda story: story.rank)
+    digest = Digest(
+        date=plan.date, timezone=settings.digest.timezone,
+        status=Status.DONE if all(story.briefing for story in stories) else Status.PARTIAL,
+        generated_at=datetime.now(UTC), articles=len(plan.article_ids), inputs=plan.inputs, stories=stories,
+        skipped=plan.skipped, totals=totals,
+    )
+    if store.finish_digest(plan.date, status=digest.status, digest=digest.model_dump(mode="json"), run=run):
+        for path in write_outputs(digest, store, settings.digest):
+            (progress or Logged(log)).note(f"wrote {path}")
+    return digest
 
 
 def _story_key(story: Story, settings: Settings) -> str:
     """Return what a story's briefing depends on: its articles and the settings that shape a briefing."""
     return f"{story.id}-{settings.fingerprint()}"
-
-
-def _brief_story(
-    story: Story, corpus: Corpus, settings: Settings, model: BaseChatModel, progress: Progress
-) -> Briefing:
-    """Brief one story of the day's prepared corpus."""
-    return run_sync(abrief(corpus, story, settings=settings, model=model, progress=progress))
-
-
-def _add_cost(totals: DigestTotals, briefing: Briefing) -> None:
-    totals.llm_calls += briefing.run.llm_calls
-    totals.prompt_tokens += briefing.run.prompt_tokens
-    totals.completion_tokens += briefing.run.completion_tokens
 
 
 def _counts(inputs: DigestInputs) -> str:

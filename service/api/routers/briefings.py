@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -17,10 +18,11 @@ from service.api.limits import check_articles, check_options
 from service.api.schemas import BriefingOut, BriefingRequest, Page
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
-from service.models import Briefing, Status
+from service.models import Briefing, ErrorKind, Status
 from service.render import to_markdown
 from service.settings import Settings
 from service.store import BriefingRow, Store
+from service.tasks.queue import Queue
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
 Format = Annotated[Literal["json", "md"] | None, Query(description="md returns Markdown")]
@@ -37,6 +39,7 @@ async def create_briefing(
     settings: Annotated[Settings, Depends(deps.settings)],
     store: Annotated[Store, Depends(deps.store)],
     model: Annotated[BaseChatModel, Depends(deps.chat_model)],
+    queue: Annotated[Queue, Depends(deps.queue)],
 ) -> BriefingOut:
     """Brief small requests at once (201); queue larger ones (202 with Location)."""
     check_articles(body.articles, settings.api)
@@ -44,6 +47,7 @@ async def create_briefing(
     job = body.model_dump(mode="json")
     if sum(len(a.text) for a in body.articles) > settings.api.sync_max_chars:
         row = await run_in_threadpool(store.create_briefing, job, Status.QUEUED)
+        await run_in_threadpool(queue.briefing, row.id)  # written first: a lost send is resent
         response.status_code = 202
         response.headers["Location"] = f"/v1/briefings/{row.id}"
         return BriefingOut(id=row.id, status=Status.QUEUED, location=response.headers["Location"],
@@ -52,7 +56,9 @@ async def create_briefing(
     try:
         briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
     except BriefingError as err:
-        await run_in_threadpool(store.finish, row.id, error=str(err))
+        kind = (ErrorKind.BACKEND_UNAVAILABLE if isinstance(err, BackendUnavailable)
+                else ErrorKind.BAD_GATEWAY if isinstance(err, BackendError) else ErrorKind.CANNOT_BRIEF)
+        await run_in_threadpool(partial(store.finish, row.id, error=str(err), kind=kind))
         location = {"Location": f"/v1/briefings/{row.id}"}
         if isinstance(err, BackendUnavailable):
             raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
@@ -64,7 +70,8 @@ async def create_briefing(
         raise ApiError(422, "cannot_brief", str(err)) from None
     except Exception:
         # why: the row must not stay `running` until a restart; the catch-all answers the request
-        await run_in_threadpool(store.finish, row.id, error="internal error; it was logged")
+        await run_in_threadpool(partial(store.finish, row.id, error="internal error; it was logged",
+                                        kind=ErrorKind.INTERNAL))
         raise
     data = briefing.model_dump(mode="json")
     await run_in_threadpool(store.finish, row.id, briefing=data)
@@ -110,11 +117,15 @@ def list_briefings(
 
 @router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingOut,
              dependencies=[Depends(deps.require_key)], responses={k: ERROR_RESPONSES[k] for k in (404, 409)})
-def retry_briefing(briefing_id: str, response: Response, store: Annotated[Store, Depends(deps.store)]) -> BriefingOut:
+def retry_briefing(
+    briefing_id: str, response: Response, store: Annotated[Store, Depends(deps.store)],
+    queue: Annotated[Queue, Depends(deps.queue)],
+) -> BriefingOut:
     """Queue a failed briefing again."""
     row = _row(store, briefing_id)
     if not store.retry(briefing_id):
         raise ApiError(409, "not_failed", f"briefing {briefing_id} is {row.status}; only failed ones are retried")
+    queue.briefing(briefing_id)
     response.headers["Location"] = f"/v1/briefings/{briefing_id}"
     return BriefingOut(id=briefing_id, status=Status.QUEUED, location=response.headers["Location"])
 

@@ -16,6 +16,7 @@ from service.digest.outputs import atom_feed, to_html, to_markdown
 from service.models import Digest
 from service.settings import Settings
 from service.store import DigestRow, Store
+from service.tasks.queue import Queue
 
 router = APIRouter(prefix="/v1/digests", tags=["digests"])
 Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md or html return the rendered digest")]
@@ -28,6 +29,7 @@ def run_digest(
     response: Response,
     settings: Annotated[Settings, Depends(deps.settings)],
     store: Annotated[Store, Depends(deps.store)],
+    queue: Annotated[Queue, Depends(deps.queue)],
     fresh: Annotated[bool, Query(description="brief every story again instead of keeping finished ones")] = False,
 ) -> dict[str, Any]:
     """Queue a run of the date's digest (in the background); one already queued or running is left as is."""
@@ -35,7 +37,9 @@ def run_digest(
     if day > today:
         raise ApiError(422, "invalid_date", f"{day} is in the future (today is {today} in {settings.digest.timezone})",
                        field="day")
-    row = store.request_digest(day.isoformat(), fresh=fresh)
+    row, queued = store.request_digest(day.isoformat(), fresh=fresh)
+    if queued:
+        queue.digest(row.date)
     response.headers["Location"] = f"/v1/digests/{row.date}"
     return {"date": row.date, "status": row.status, "location": response.headers["Location"]}
 

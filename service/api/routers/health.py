@@ -1,4 +1,4 @@
-"""/healthz (process up), /readyz (database and LLM backend reachable), /metrics (Prometheus)."""
+"""/healthz (process up), /readyz (database, task queue and LLM backend reachable), /metrics (Prometheus)."""
 
 from __future__ import annotations
 
@@ -20,15 +20,20 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", responses={503: {"description": "the database or the LLM backend does not answer"}})
+@router.get("/readyz", responses={503: {"description": "the database, the queue or the LLM backend does not answer"}})
 def readyz(request: Request, store: Annotated[Store, Depends(deps.store)]) -> JSONResponse:
-    """The database and the LLM backend answer."""
+    """The database, the task queue's broker and the LLM backend answer."""
     checks: dict[str, str] = {}
     try:
         store.ping()
         checks["database"] = "ok"
     except Exception as err:  # noqa: BLE001 - readiness reports any failure
         checks["database"] = f"unreachable: {type(err).__name__}"
+    try:
+        request.app.state.queue.ping()
+        checks["queue"] = "ok"
+    except Exception as err:  # noqa: BLE001
+        checks["queue"] = f"unreachable: {type(err).__name__}"
     url = request.app.state.llm_url
     try:
         httpx.get(f"{url.rstrip('/')}/models", timeout=3).raise_for_status()

@@ -1,0 +1,65 @@
+"""The briefing task: take the job by its row, brief it, store the result once."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from service.errors import BackendError, BackendUnavailable, BriefingError
+from service.jobs import brief_request
+from service.models import ErrorKind
+from service.settings import Settings
+from service.tasks.app import runtime_of
+
+log = logging.getLogger(__name__)
+
+
+def lease_s(settings: Settings) -> float:
+    """How long a running job's claimant may be silent before it is presumed dead: the hard time limit
+    (no task outlives it) and a little more. Redis redelivers after the longer visibility timeout."""
+    return settings.queue.time_limit_s + 5.0
+
+
+def backoff_s(base_s: float, retries: int) -> float:
+    """Delay before retry number `retries` + 1: doubling from the base."""
+    return float(base_s * 2**retries)
+
+
+@shared_task(bind=True, name="briefing.run_briefing", ignore_result=True)
+def run_briefing(self: Task, briefing_id: str) -> str:
+    """Run a queued briefing; a copy of the task for a job another task holds, or one finished, does nothing."""
+    runtime = runtime_of(self.app)
+    store, settings = runtime.store, runtime.settings
+    claim = store.claim_briefing(briefing_id, lease_s=lease_s(settings))
+    if claim.outcome != "claimed":
+        log.info("briefing %s: %s, nothing to do", briefing_id, claim.outcome)
+        return claim.outcome
+    row = store.get_briefing(briefing_id)
+    assert row is not None
+    retries = self.request.retries or 0
+    try:
+        briefing = brief_request(row.request, settings, runtime.model())
+    except BackendUnavailable as err:
+        if retries < settings.queue.max_retries:
+            delay = backoff_s(settings.queue.retry_backoff_s, retries)
+            store.release(briefing_id, claim.attempt, f"{err}; retrying in {delay:.0f} s", due_in_s=delay)
+            raise self.retry(countdown=delay, max_retries=settings.queue.max_retries) from None
+        store.finish(briefing_id, attempt=claim.attempt, kind=ErrorKind.BACKEND_UNAVAILABLE,
+                     error=f"{err} (after {retries} retries)")
+    except BackendError as err:
+        store.finish(briefing_id, attempt=claim.attempt, error=str(err), kind=ErrorKind.BAD_GATEWAY)
+    except SoftTimeLimitExceeded:
+        store.finish(briefing_id, attempt=claim.attempt, kind=ErrorKind.TIME_LIMIT,
+                     error=f"took longer than queue.soft_time_limit_s ({settings.queue.soft_time_limit_s} s)")
+    except BriefingError as err:
+        store.finish(briefing_id, attempt=claim.attempt, error=str(err), kind=ErrorKind.CANNOT_BRIEF)
+    except Exception as err:  # noqa: BLE001 - a job must end failed, never stay running
+        log.exception("briefing %s failed", briefing_id)
+        store.finish(briefing_id, attempt=claim.attempt, error=f"internal error: {type(err).__name__}",
+                     kind=ErrorKind.INTERNAL)
+    else:
+        if not store.finish(briefing_id, attempt=claim.attempt, briefing=briefing.model_dump(mode="json")):
+            log.warning("briefing %s: another attempt holds it now; this result is dropped", briefing_id)
+    return "claimed"

@@ -1,0 +1,123 @@
+"""A digest run fanned out: one task plans the date, one task per story briefs it, and a chord
+callback assembles the digest when every story is done, so N workers brief N stories at once."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from datetime import date
+from typing import Any
+
+from celery import Task, chord, group, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from service.digest.build import DigestPlan, StoryResult, assemble, brief_planned, failure, plan_digest
+from service.models import ErrorKind, Status
+from service.pipeline.prepare import Corpus, prepare
+from service.progress import Logged
+from service.tasks.app import Runtime, runtime_of
+from service.tasks.briefings import backoff_s
+
+log = logging.getLogger(__name__)
+_CORPORA: OrderedDict[tuple[str, ...], Corpus] = OrderedDict()
+_CORPORA_LOCK = threading.Lock()
+
+
+def _lease_s(runtime: Runtime) -> float:
+    # why: a digest's stories may wait behind other tasks; each finished story renews the lease
+    return float(runtime.settings.queue.visibility_timeout_s)
+
+
+def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
+    """The plan's prepared corpus, prepared once per worker process from the stored articles."""
+    key = (plan.date, runtime.settings.fingerprint(), *plan.article_ids)
+    with _CORPORA_LOCK:
+        if key in _CORPORA:
+            _CORPORA.move_to_end(key)
+            return _CORPORA[key]
+    by_id = {a.id: a for a in runtime.store.articles_by_ids(plan.article_ids)}
+    corpus = prepare([by_id[i] for i in plan.article_ids if i in by_id], runtime.settings)
+    with _CORPORA_LOCK:
+        _CORPORA[key] = corpus
+        while len(_CORPORA) > 4:
+            _CORPORA.popitem(last=False)
+    return corpus
+
+
+@shared_task(bind=True, name="briefing.run_digest", ignore_result=True)
+def run_digest(self: Task, day: str) -> str:
+    """Plan a requested digest run and fan its stories out; a copy for a run another task holds does nothing."""
+    runtime = runtime_of(self.app)
+    store = runtime.store
+    claim = store.claim_digest(day, lease_s=_lease_s(runtime))
+    if claim.outcome != "claimed":
+        log.info("digest %s: %s, nothing to do", day, claim.outcome)
+        return claim.outcome
+    row = store.get_digest(day)
+    assert row is not None
+    try:
+        plan, corpus = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=row.fresh,
+                                   progress=Logged(log))
+    except Exception as err:  # noqa: BLE001 - the run ends failed with its reason, never stays running
+        log.exception("digest %s could not be planned", day)
+        store.finish_digest(day, status=Status.FAILED, error=failure(err), kind=ErrorKind.INTERNAL, run=claim.attempt)
+        return "failed"
+    with _CORPORA_LOCK:
+        _CORPORA[(plan.date, runtime.settings.fingerprint(), *plan.article_ids)] = corpus
+    data = plan.model_dump(mode="json")
+    if not plan.stories:
+        assemble(plan, [], store, runtime.settings, run=claim.attempt)
+        return "claimed"
+    # why: by name from this app, not the module-level proxies (which belong to Celery's default app)
+    story_task, assemble_task = self.app.tasks["briefing.brief_story"], self.app.tasks["briefing.assemble_digest"]
+    stories = group([story_task.s(data, n, claim.attempt) for n in range(len(plan.stories))], app=self.app)
+    chord(stories, app=self.app)(assemble_task.s(data, claim.attempt))
+    return "claimed"
+
+
+@shared_task(bind=True, name="briefing.brief_story")
+def brief_story(self: Task, plan: dict[str, Any], index: int, run: int) -> dict[str, Any]:
+    """Brief one story of a planned digest (or keep the one an earlier run stored). Never raises:
+    the chord's callback must run whatever happens to one story."""
+    runtime = runtime_of(self.app)
+    planned = DigestPlan.model_validate(plan)
+    story = planned.stories[index]
+    try:
+        result = brief_planned(story, planned.date, _corpus(planned, runtime), runtime.store, runtime.settings,
+                               runtime.model, Logged(log))
+    except SoftTimeLimitExceeded:
+        result = StoryResult.model_validate({"story": _empty(story), "backend_error": None})
+        result.story.error = f"took longer than queue.soft_time_limit_s ({runtime.settings.queue.soft_time_limit_s} s)"
+    except Exception as err:  # noqa: BLE001
+        log.exception("digest %s story %d failed", planned.date, story.rank)
+        result = StoryResult.model_validate({"story": _empty(story)})
+        result.story.error = f"internal error: {type(err).__name__}"
+    retries = self.request.retries or 0
+    if result.backend_error and retries < runtime.settings.queue.max_retries:
+        raise self.retry(countdown=backoff_s(runtime.settings.queue.retry_backoff_s, retries),
+                         max_retries=runtime.settings.queue.max_retries)
+    runtime.store.touch_digest(planned.date, run)
+    return result.model_dump(mode="json")
+
+
+def _empty(planned: Any) -> dict[str, Any]:
+    story = planned.story
+    return {"id": story.id, "rank": planned.rank, "article_ids": story.article_ids,
+            "independent_sources": story.independent_sources}
+
+
+@shared_task(bind=True, name="briefing.assemble_digest", ignore_result=True)
+def assemble_digest(self: Task, results: list[dict[str, Any]], plan: dict[str, Any], run: int) -> str:
+    """Write the digest once every story is done; a backend that stayed down fails the run, which
+    a rerun resumes after the stories already stored."""
+    runtime = runtime_of(self.app)
+    planned = DigestPlan.model_validate(plan)
+    stories = [StoryResult.model_validate(r) for r in results]
+    down = next((r.backend_error for r in stories if r.backend_error), None)
+    if down:
+        runtime.store.finish_digest(planned.date, status=Status.FAILED, error=down,
+                                    kind=ErrorKind.BACKEND_UNAVAILABLE, run=run)
+        return "failed"
+    assemble(planned, stories, runtime.store, runtime.settings, run=run)
+    return "done"

@@ -1,0 +1,41 @@
+"""Sending tasks: what the API and the schedule call once a job's row is written."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Celery
+
+log = logging.getLogger(__name__)
+
+
+class Queue:
+    """Sends a job's task. A broker that is away is logged, not raised: the row is the record, and
+    the schedule sends again any job still queued after queue.resend_after_s."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def briefing(self, briefing_id: str) -> bool:
+        """Send the task of a queued briefing; return whether the broker took it."""
+        return self._send("briefing.run_briefing", briefing_id)
+
+    def digest(self, day: str) -> bool:
+        """Send the task of a requested digest run; return whether the broker took it."""
+        return self._send("briefing.run_digest", day)
+
+    def ping(self) -> None:
+        """Raise if the broker cannot be reached (nothing to reach when tasks run inline)."""
+        if self.app.conf.task_always_eager:
+            return
+        with self.app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, timeout=2)
+
+    def _send(self, name: str, key: str) -> bool:
+        try:
+            # why: through the registered task, so Celery's eager mode (tests) runs it in this thread
+            self.app.tasks[name].apply_async((key,))
+        except Exception as err:  # noqa: BLE001 - any broker failure: the schedule resends later
+            log.warning("could not send %s(%s), it will be resent: %s", name, key, err)
+            return False
+        return True

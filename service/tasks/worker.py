@@ -1,0 +1,66 @@
+"""Worker and schedule processes: `briefing worker` and `briefing beat`, and the worker that
+`briefing serve` starts itself when nothing else runs one (zero configuration)."""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from celery.beat import EmbeddedService
+from celery.signals import worker_shutdown
+
+from service.settings import Settings
+from service.tasks.app import BriefingCelery, make_celery
+
+log = logging.getLogger(__name__)
+
+
+def run_worker(settings: Settings, *, concurrency: int | None = None, beat: bool = False) -> None:
+    """Run a worker in this process until it is stopped (threads pool: the models are loaded once
+    per process, and the CPU-heavy parts run in onnxruntime and llama.cpp, outside the GIL)."""
+    app = make_celery(settings)
+    argv = ["worker", "--pool=threads", f"--concurrency={concurrency or settings.queue.concurrency}",
+            "--loglevel=INFO", "--without-mingle", "--without-gossip"]
+    if beat:
+        # why: a thread, not Celery's `--beat` (a forked process, which outlives a worker killed with -9)
+        EmbeddedService(app, thread=True, schedule_filename=_schedule_file(settings)).start()
+    _close_on_shutdown(app)
+    app.worker_main(argv)
+
+
+def run_beat(settings: Settings) -> None:
+    """Run the schedule alone (one process for the whole deployment)."""
+    make_celery(settings).start(["beat", "--loglevel=INFO", f"--schedule={_schedule_file(settings)}"])
+
+
+def _schedule_file(settings: Settings) -> str:
+    # why: beat keeps when each entry last ran; it is per deployment, not worth a setting
+    return str(Path(tempfile.gettempdir()) / f"briefing-beat-{os.getuid()}-{settings.fingerprint()}")
+
+
+def _close_on_shutdown(app: BriefingCelery) -> None:
+    def close(**_: object) -> None:
+        app.runtime.close()
+
+    worker_shutdown.connect(close, weak=False)
+
+
+def _die_with_parent() -> None:
+    # why: a worker started by `briefing serve` must not outlive it, even after kill -9
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def spawn_worker(env: dict[str, str], log_file: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start `briefing worker --beat` as a child process with these extra settings."""
+    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
+               "worker", "--beat"]
+    sink = log_file.open("ab") if log_file else None
+    preexec = _die_with_parent if sys.platform.startswith("linux") else None
+    return subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=sink, preexec_fn=preexec)

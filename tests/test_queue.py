@@ -1,0 +1,176 @@
+"""The task queue against real servers: a real redis-server, real `briefing worker` and `briefing serve`
+processes, and the fake backend (fast, no embedded model). Jobs survive workers killed with -9,
+broker restarts and poisoned input, and no job runs twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from service.models import ErrorKind, Status
+from service.store import Store
+from tests import redis_server
+from tests.fake_backend import FakeBackend
+from tests.served import ROOT, Served, serve, wait_for
+from tests.test_api import KEY, LONG
+
+POISON = "Poisoned-Marker-7731"
+
+
+@pytest.fixture
+def broker() -> Iterator[redis_server.RedisServer]:
+    if not redis_server.available():
+        pytest.fail("redis-server is not installed (apt-get install redis-server; .ci/run does)")
+    server = redis_server.RedisServer()
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def backend() -> Iterator[FakeBackend]:
+    with FakeBackend(poison=POISON) as fake:
+        yield fake
+
+
+@pytest.fixture
+def env(database_url: str, broker: redis_server.RedisServer, backend: FakeBackend, tmp_path: Path) -> dict[str, str]:
+    return {
+        "BRIEFING_DATABASE_URL": database_url, "BRIEFING_BROKER_URL": broker.url, "BRIEFING_API_KEYS": "k1",
+        "BRIEFING_LLM__BASE_URL": backend.url, "BRIEFING_LLM__MAX_RETRIES": "0",
+        "BRIEFING_QUEUE__START_WORKER": "false", "BRIEFING_DIGEST__SCHEDULE_ENABLED": "false",
+        "BRIEFING_DIGEST__OUTPUT_DIR": str(tmp_path / "digests"),
+        # short limits, so a job whose worker was killed is delivered again within seconds
+        "BRIEFING_QUEUE__SOFT_TIME_LIMIT_S": "8", "BRIEFING_QUEUE__TIME_LIMIT_S": "10",
+        "BRIEFING_QUEUE__VISIBILITY_TIMEOUT_S": "20", "BRIEFING_QUEUE__TICK_S": "1",
+        "BRIEFING_QUEUE__RESEND_AFTER_S": "3", "BRIEFING_QUEUE__MAX_RETRIES": "2",
+        "BRIEFING_QUEUE__RETRY_BACKOFF_S": "0.5",
+    }
+
+
+@contextmanager
+def worker(env: dict[str, str], log: Path, *, beat: bool = False) -> Iterator[subprocess.Popen[bytes]]:
+    """`briefing worker` as its own process; stopped (warm) on exit unless already killed."""
+    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
+               "worker", *(["--beat"] if beat else [])]
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
+    with log.open("ab") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env={**environ, **env}, stdout=sink, stderr=sink)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _post(served: Served, text: str = LONG) -> str:
+    response = httpx.post(f"{served.url}/v1/briefings", json={"articles": [{"text": text}]}, headers=KEY, timeout=30)
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def _done(store: Store, *ids: str) -> bool:
+    return all(row is not None and row.status in (Status.DONE, Status.FAILED)
+               for row in (store.get_briefing(i) for i in ids))
+
+
+def test_a_job_accepted_while_no_worker_runs_completes_when_one_starts(
+    env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    with serve(env, tmp_path / "serve.log") as served:
+        job = _post(served)
+        assert store.get_briefing(job).status == Status.QUEUED  # type: ignore[union-attr]
+        with worker(env, tmp_path / "worker.log"):
+            wait_for(lambda: _done(store, job), timeout_s=90)
+    row = store.get_briefing(job)
+    assert row is not None and row.status == Status.DONE and row.attempts == 1 and row.briefing
+
+
+def test_kill_9_of_a_worker_mid_job_redelivers_it_and_it_finishes_once(
+    env: dict[str, str], database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    backend.delay_s = 60.0  # the job is mid-call when its worker dies
+    with serve(env, tmp_path / "serve.log") as served:
+        with worker(env, tmp_path / "first.log") as first:
+            job = _post(served)
+            wait_for(lambda: backend.requests > 0, timeout_s=60)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
+        backend.delay_s = 0.0
+        with worker(env, tmp_path / "second.log"):  # no schedule: the broker itself delivers it again
+            wait_for(lambda: _done(store, job), timeout_s=120)
+    row = store.get_briefing(job)
+    assert row is not None and row.status == Status.DONE and row.attempts == 2 and row.briefing
+    assert "redelivered" not in (row.error or "")
+
+
+def test_a_broker_restart_loses_no_accepted_job(
+    env: dict[str, str], database_url: str, broker: redis_server.RedisServer, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    with serve(env, tmp_path / "serve.log") as served:
+        sent = [_post(served, f"{LONG}\n\nEdition {n}.") for n in range(3)]  # in the broker, no worker yet
+        broker.restart()
+        assert httpx.get(f"{served.url}/readyz").json()["checks"]["queue"] == "ok"
+        broker.stop()
+        lost = _post(served, f"{LONG}\n\nEdition away.")  # the broker is away: kept in the database only
+        away = httpx.get(f"{served.url}/readyz", timeout=30)
+        assert away.status_code == 503 and away.json()["checks"]["queue"].startswith("unreachable")
+        broker.start()
+        with worker(env, tmp_path / "worker.log", beat=True):  # the schedule resends what never reached it
+            wait_for(lambda: _done(store, *sent, lost), timeout_s=150)
+    rows = [store.get_briefing(i) for i in [*sent, lost]]
+    assert all(r is not None and r.status == Status.DONE and r.attempts == 1 for r in rows), rows
+
+
+def test_a_poisoned_job_fails_after_bounded_retries_and_never_blocks_the_queue(
+    env: dict[str, str], database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    with serve(env, tmp_path / "serve.log") as served, worker(env, tmp_path / "worker.log"):
+        poisoned = _post(served, f"{POISON} {LONG}")
+        healthy = [_post(served, f"{LONG}\n\nEdition {n}.") for n in range(3)]
+        wait_for(lambda: _done(store, poisoned, *healthy), timeout_s=120)
+    row = store.get_briefing(poisoned)
+    assert row is not None and row.status == Status.FAILED and row.error_kind == ErrorKind.BACKEND_UNAVAILABLE
+    assert "after 2 retries" in (row.error or "")
+    assert all(store.get_briefing(i).status == Status.DONE for i in healthy)  # type: ignore[union-attr]
+
+
+def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_out(
+    env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    store = Store(database_url)
+    with ExitStack() as stack:
+        apis = [stack.enter_context(serve(env, tmp_path / f"serve{n}.log")) for n in range(2)]
+        for n in range(2):
+            stack.enter_context(worker(env, tmp_path / f"worker{n}.log"))
+        jobs = [_post(apis[n % 2], f"{LONG}\n\nEdition {n}.") for n in range(8)]
+        day = "2024-11-18"
+        articles = [{"text": path.read_text(), "published": f"{day}T12:00:00Z"}
+                    for path in sorted((ROOT / "examples" / "articles").glob("*.txt"))]
+        assert httpx.post(f"{apis[0].url}/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
+        assert httpx.post(f"{apis[1].url}/v1/digests/{day}/run", headers=KEY).status_code == 202
+        wait_for(lambda: _done(store, *jobs), timeout_s=150)
+        wait_for(lambda: store.get_digest(day).status in (Status.DONE, Status.PARTIAL), 150)  # type: ignore[union-attr]
+    rows = [store.get_briefing(i) for i in jobs]
+    assert all(r is not None and r.status == Status.DONE and r.attempts == 1 for r in rows)
+    digest = store.get_digest(day)
+    assert digest is not None and digest.runs == 1 and len(digest.digest["stories"]) == 2  # type: ignore[index]
+    logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in range(2))
+    assert logs.count("briefing.brief_story[") >= 2  # one task per story
