@@ -54,6 +54,20 @@ def _workers(count: int, env: dict[str, str], folder: Path) -> list[subprocess.P
     return processes
 
 
+def _finish(store: Store, queue: Queue, texts: list[str]) -> int:
+    """Queue one job per text and wait until all are finished; return how many failed."""
+    ids = []
+    for text in texts:
+        row = store.create_briefing({"articles": [{"text": text}]}, Status.QUEUED)
+        queue.briefing(row.id)
+        ids.append(row.id)
+    while True:  # one query per look, so the watching costs the workers little CPU
+        statuses = store.count_by_status()
+        if statuses[Status.QUEUED] == statuses[Status.RUNNING] == 0:
+            return statuses[Status.FAILED]
+        time.sleep(0.5)
+
+
 def _run(count: int, jobs: int, env: dict[str, str], folder: Path) -> float:
     """Return jobs per minute with `count` worker processes."""
     settings = Settings(**{"database_url": env["BRIEFING_DATABASE_URL"], "broker_url": env["BRIEFING_BROKER_URL"]})
@@ -62,16 +76,10 @@ def _run(count: int, jobs: int, env: dict[str, str], folder: Path) -> float:
     queue = Queue(make_celery(settings))
     processes = _workers(count, env, folder)
     try:
+        _finish(store, queue, [f"{TEXT}\n\nWarm-up {count}-{n}." for n in range(count * 2)])  # models loaded
         started = time.perf_counter()
-        ids = []
-        for n in range(jobs):
-            row = store.create_briefing({"articles": [{"text": f"{TEXT}\n\nEdition {count}-{n}."}]}, Status.QUEUED)
-            queue.briefing(row.id)
-            ids.append(row.id)
-        while any(store.get_briefing(i).status in (Status.QUEUED, Status.RUNNING) for i in ids):  # type: ignore[union-attr]
-            time.sleep(0.2)
+        failed = _finish(store, queue, [f"{TEXT}\n\nEdition {count}-{n}." for n in range(jobs)])
         seconds = time.perf_counter() - started
-        failed = sum(store.get_briefing(i).status == Status.FAILED for i in ids)  # type: ignore[union-attr]
         if failed:
             print(f"  warning: {failed} of {jobs} jobs failed", file=sys.stderr)
     finally:

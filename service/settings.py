@@ -147,6 +147,10 @@ class QueueSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     concurrency: int = Field(2, ge=1, le=64, description="Tasks one worker process runs at once (threads).")
+    onnx_threads: int = Field(
+        1, ge=0, le=64, description="Threads each ONNX model of a worker process uses (0: one per core). With "
+        "several worker processes on one machine, 1 lets each process have a core rather than fight for all."
+    )
     start_worker: bool = Field(
         True, description="`briefing serve` starts one worker process (with the schedule) itself; turn off when "
         "workers run as their own processes (`briefing worker`)."

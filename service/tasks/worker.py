@@ -15,6 +15,7 @@ from pathlib import Path
 from celery.beat import EmbeddedService
 from celery.signals import worker_shutdown
 
+from service.onnx_models import use_threads
 from service.settings import Settings
 from service.tasks.app import BriefingCelery, make_celery
 
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 def run_worker(settings: Settings, *, concurrency: int | None = None, beat: bool = False) -> None:
     """Run a worker in this process until it is stopped (threads pool: the models are loaded once
     per process, and the CPU-heavy parts run in onnxruntime and llama.cpp, outside the GIL)."""
+    use_threads(settings.queue.onnx_threads)
     app = make_celery(settings)
     argv = ["worker", "--pool=threads", f"--concurrency={concurrency or settings.queue.concurrency}",
             "--loglevel=INFO", "--without-mingle", "--without-gossip"]
