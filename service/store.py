@@ -218,25 +218,36 @@ class Store:
     def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim:
         """Take a queued job, or a running one whose claimant has been silent longer than `lease_s`
         (its worker died: no live task runs past the hard time limit)."""
+        return self._claim(BriefingRow, BriefingRow.id, briefing_id, BriefingRow.attempts, lease_s)
+
+    def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> Claim:
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
-            row = session.get(BriefingRow, briefing_id)
-            if row is None:
+            status = session.scalar(select(table.status).where(key == value))
+            if status is None:
                 return Claim("missing")
-            if row.status in (Status.DONE, Status.FAILED):
+            if status not in (Status.QUEUED, Status.RUNNING):
                 return Claim("finished")
-            takeable = (BriefingRow.status == Status.QUEUED) | (
-                (BriefingRow.status == Status.RUNNING) & (BriefingRow.updated_at < now - timedelta(seconds=lease_s))
+            takeable = (table.status == Status.QUEUED) | (
+                (table.status == Status.RUNNING) & (table.updated_at < now - timedelta(seconds=lease_s))
             )
             claimed = session.execute(
-                update(BriefingRow).where(BriefingRow.id == briefing_id, takeable)
-                .values(status=Status.RUNNING, attempts=BriefingRow.attempts + 1, started_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)  # why: SQLite hands back naive times
+                update(table).where(key == value, takeable)
+                .values({table.status: Status.RUNNING, counter: counter + 1, table.started_at: now,
+                         table.updated_at: now})
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return Claim("busy")
-            attempt = session.scalar(select(BriefingRow.attempts).where(BriefingRow.id == briefing_id))
-            return Claim("claimed", int(attempt or 0))
+            return Claim("claimed", int(session.scalar(select(counter).where(key == value)) or 0))
+
+    def _stale(self, table: Any, key: Any, queued_s: float, lease_s: float, limit: int = 500) -> list[str]:
+        now = datetime.now(UTC)
+        query = select(key).where(
+            ((table.status == Status.QUEUED) & (table.updated_at < now - timedelta(seconds=queued_s)))
+            | ((table.status == Status.RUNNING) & (table.updated_at < now - timedelta(seconds=lease_s)))
+        )
+        with self.sessions() as session:
+            return list(session.scalars(query.order_by(table.created_at).limit(limit)).all())
 
     def finish(
         self, briefing_id: str, *, attempt: int | None = None, briefing: dict[str, Any] | None = None,
@@ -268,15 +279,9 @@ class Store:
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    def stale_briefings(self, queued_s: float, lease_s: float, limit: int = 500) -> list[str]:
+    def stale_briefings(self, queued_s: float, lease_s: float) -> list[str]:
         """Jobs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
-        now = datetime.now(UTC)
-        query = select(BriefingRow.id).where(
-            ((BriefingRow.status == Status.QUEUED) & (BriefingRow.updated_at < now - timedelta(seconds=queued_s)))
-            | ((BriefingRow.status == Status.RUNNING) & (BriefingRow.updated_at < now - timedelta(seconds=lease_s)))
-        )
-        with self.sessions() as session:
-            return list(session.scalars(query.order_by(BriefingRow.created_at).limit(limit)).all())
+        return self._stale(BriefingRow, BriefingRow.id, queued_s, lease_s)
 
     def retry(self, briefing_id: str) -> bool:
         """Queue a failed job again; return False if it is not failed."""
@@ -347,24 +352,7 @@ class Store:
 
     def claim_digest(self, day: str, lease_s: float) -> Claim:
         """Take a date's queued digest run, or a running one whose claimant has been silent past the lease."""
-        now = datetime.now(UTC)
-        with self.sessions.begin() as session:
-            row = session.get(DigestRow, day)
-            if row is None:
-                return Claim("missing")
-            if row.status not in (Status.QUEUED, Status.RUNNING):
-                return Claim("finished")
-            takeable = (DigestRow.status == Status.QUEUED) | (
-                (DigestRow.status == Status.RUNNING) & (DigestRow.updated_at < now - timedelta(seconds=lease_s))
-            )
-            claimed = session.execute(
-                update(DigestRow).where(DigestRow.date == day, takeable)
-                .values(status=Status.RUNNING, runs=DigestRow.runs + 1, started_at=now, updated_at=now)
-                .execution_options(synchronize_session=False)  # why: SQLite hands back naive times
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return Claim("busy")
-            return Claim("claimed", int(session.scalar(select(DigestRow.runs).where(DigestRow.date == day)) or 0))
+        return self._claim(DigestRow, DigestRow.date, day, DigestRow.runs, lease_s)
 
     def touch_digest(self, day: str, run: int) -> None:
         """Renew a running digest's lease (each finished story does), so a long run is not taken over."""
@@ -399,13 +387,7 @@ class Store:
 
     def stale_digests(self, queued_s: float, lease_s: float) -> list[str]:
         """Digest runs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
-        now = datetime.now(UTC)
-        query = select(DigestRow.date).where(
-            ((DigestRow.status == Status.QUEUED) & (DigestRow.updated_at < now - timedelta(seconds=queued_s)))
-            | ((DigestRow.status == Status.RUNNING) & (DigestRow.updated_at < now - timedelta(seconds=lease_s)))
-        )
-        with self.sessions() as session:
-            return list(session.scalars(query.order_by(DigestRow.date)).all())
+        return self._stale(DigestRow, DigestRow.date, queued_s, lease_s)
 
     def get_digest(self, day: str) -> DigestRow | None:
         """Return a date's digest row, or None."""

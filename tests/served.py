@@ -73,12 +73,18 @@ def serve(env: dict[str, str], log: Path, timeout_s: float = 120.0) -> Iterator[
             time.sleep(0.2)
         yield served
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                served.kill()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process the tests started: SIGTERM (a warm shutdown), SIGKILL after 30 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
 
 
 def wait_for(check: Callable[[], bool], timeout_s: float, every_s: float = 0.2) -> None:

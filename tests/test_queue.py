@@ -19,7 +19,7 @@ from service.models import ErrorKind, Status
 from service.store import Store
 from tests import redis_server
 from tests.fake_backend import FakeBackend
-from tests.served import ROOT, Served, serve, wait_for
+from tests.served import ROOT, Served, serve, stop, wait_for
 from tests.test_api import KEY, LONG
 
 POISON = "Poisoned-Marker-7731"
@@ -67,12 +67,7 @@ def worker(env: dict[str, str], log: Path, *, beat: bool = False) -> Iterator[su
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(process)
 
 
 def _post(served: Served, text: str = LONG) -> str:

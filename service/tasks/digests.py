@@ -12,8 +12,16 @@ from typing import Any
 from celery import Task, chord, group, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from service.digest.build import DigestPlan, StoryResult, assemble, brief_planned, failure, plan_digest
-from service.models import ErrorKind, Status
+from service.digest.build import (
+    DigestPlan,
+    PlannedStory,
+    StoryResult,
+    assemble,
+    brief_planned,
+    failure,
+    plan_digest,
+)
+from service.models import DigestStory, ErrorKind, Status
 from service.pipeline.prepare import Corpus, prepare
 from service.progress import Logged
 from service.tasks.app import Runtime, runtime_of
@@ -29,9 +37,13 @@ def _lease_s(runtime: Runtime) -> float:
     return float(runtime.settings.queue.visibility_timeout_s)
 
 
+def _corpus_key(plan: DigestPlan, runtime: Runtime) -> tuple[str, ...]:
+    return (plan.date, runtime.settings.fingerprint(), *plan.article_ids)
+
+
 def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
     """The plan's prepared corpus, prepared once per worker process from the stored articles."""
-    key = (plan.date, runtime.settings.fingerprint(), *plan.article_ids)
+    key = _corpus_key(plan, runtime)
     with _CORPORA_LOCK:
         if key in _CORPORA:
             _CORPORA.move_to_end(key)
@@ -63,8 +75,8 @@ def run_digest(self: Task, day: str) -> str:
         log.exception("digest %s could not be planned", day)
         store.finish_digest(day, status=Status.FAILED, error=failure(err), kind=ErrorKind.INTERNAL, run=claim.attempt)
         return "failed"
-    with _CORPORA_LOCK:
-        _CORPORA[(plan.date, runtime.settings.fingerprint(), *plan.article_ids)] = corpus
+    with _CORPORA_LOCK:  # this process's story tasks need not prepare it again
+        _CORPORA[_corpus_key(plan, runtime)] = corpus
     data = plan.model_dump(mode="json")
     if not plan.stories:
         assemble(plan, [], store, runtime.settings, run=claim.attempt)
@@ -87,12 +99,11 @@ def brief_story(self: Task, plan: dict[str, Any], index: int, run: int) -> dict[
         result = brief_planned(story, planned.date, _corpus(planned, runtime), runtime.store, runtime.settings,
                                runtime.model, Logged(log))
     except SoftTimeLimitExceeded:
-        result = StoryResult.model_validate({"story": _empty(story), "backend_error": None})
-        result.story.error = f"took longer than queue.soft_time_limit_s ({runtime.settings.queue.soft_time_limit_s} s)"
+        limit = runtime.settings.queue.soft_time_limit_s
+        result = _unbriefed(story, f"took longer than queue.soft_time_limit_s ({limit} s)")
     except Exception as err:  # noqa: BLE001
         log.exception("digest %s story %d failed", planned.date, story.rank)
-        result = StoryResult.model_validate({"story": _empty(story)})
-        result.story.error = f"internal error: {type(err).__name__}"
+        result = _unbriefed(story, f"internal error: {type(err).__name__}")
     retries = self.request.retries or 0
     if result.backend_error and retries < runtime.settings.queue.max_retries:
         raise self.retry(countdown=backoff_s(runtime.settings.queue.retry_backoff_s, retries),
@@ -101,10 +112,10 @@ def brief_story(self: Task, plan: dict[str, Any], index: int, run: int) -> dict[
     return result.model_dump(mode="json")
 
 
-def _empty(planned: Any) -> dict[str, Any]:
+def _unbriefed(planned: PlannedStory, error: str) -> StoryResult:
     story = planned.story
-    return {"id": story.id, "rank": planned.rank, "article_ids": story.article_ids,
-            "independent_sources": story.independent_sources}
+    return StoryResult(story=DigestStory(id=story.id, rank=planned.rank, article_ids=story.article_ids,
+                                         independent_sources=story.independent_sources, error=error))
 
 
 @shared_task(bind=True, name="briefing.assemble_digest", ignore_result=True)
