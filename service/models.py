@@ -171,9 +171,40 @@ class KeyPoint(BaseModel):
     support: float = Field(0.0, description="Support score in [0, 1].")
     evidence: Evidence | None = None
     origin: KeyPointOrigin = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
+    independent_sources: int = Field(
+        0, description="Independent sources that support it (copies of one report count once)."
+    )
     disputed: list[str] = Field(
         default_factory=list, description="Disagreements this sentence states one value of (see `disagreements`)."
     )
+
+
+DatePrecision = Literal["day", "week", "month", "year"]
+
+
+class DateMention(BaseModel):
+    """A date as a source wrote it, and the date it means when that can be known."""
+
+    said: str = Field(description="As written: 'last month', 'on Sunday', 'November 17, 2024'.")
+    when: str | None = Field(
+        None, description="ISO date, YYYY-MM or YYYY (a week: its Monday); None when nothing resolves it."
+    )
+    precision: DatePrecision | None = None
+
+
+class TimelineEntry(BaseModel):
+    """A dated event of a story: a verified briefing sentence or a source sentence, and its date."""
+
+    date: DateMention
+    text: str
+    sources: list[str]
+
+
+class DateSpan(BaseModel):
+    """When a story happened: from its articles' publication dates, else from dates its sources resolve."""
+
+    start: str
+    end: str
 
 
 class Claim(BaseModel):
@@ -191,11 +222,15 @@ class Disagreement(BaseModel):
 
 
 class SourceInfo(BaseModel):
-    """An article as listed in a briefing."""
+    """An article as listed in a briefing, as a reader knows it: title, outlet, date."""
 
     id: str
     title: str | None
     origin: str
+    lead: str | None = Field(None, description="The article's first words, to know an untitled one by.")
+    outlet: str | None = Field(None, description="The publisher, or the host of the article's URL.")
+    url: str | None = None
+    published: datetime | None = None
     flags: list[Flag] = Field(default_factory=list)
 
 
@@ -261,6 +296,8 @@ class Briefing(BaseModel):
     stories: list[Story] = Field(
         default_factory=list, description="The events the articles report; figures are compared within each."
     )
+    date_span: DateSpan | None = Field(None, description="When it happened, as far as the sources say.")
+    timeline: list[TimelineEntry] = Field(default_factory=list, description="Dated events, in order, each cited.")
     sources: list[SourceInfo]
     dropped: list[Dropped] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)

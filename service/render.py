@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import PurePath
 
-from service.models import Briefing, Disagreement, KeyPoint, SourceInfo
+from service.models import Briefing, Disagreement, KeyPoint, SourceInfo, TimelineEntry
 
 
 class Format(StrEnum):
@@ -29,17 +30,22 @@ def to_markdown(briefing: Briefing) -> str:
     """Return the briefing as Markdown: title, summary, cited points, sources, what was dropped."""
     number = source_numbers(briefing)
     lines = [f"# {briefing.title}", ""]
+    if briefing.date_span:
+        lines += [f"_{when_line(briefing)}_", ""]
     lines += [summary_cited(briefing, number), ""]
     lines += ["## Key points", ""]
     lines += [f"- {cited(p, number)} {_support(p)}" for p in briefing.key_points]
     if briefing.disagreements:
         lines += ["", "## Where sources disagree", ""]
         lines += [f"- {dispute.about}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
+    if briefing.timeline:
+        lines += ["", "## Timeline", ""]
+        lines += [timeline_line(entry, number) for entry in briefing.timeline]
     if len(briefing.stories) > 1:
         lines += ["", "## Stories", "", "These articles report separate events; figures are compared within each:", ""]
         lines += [f"- {refs(story.article_ids, number)}" for story in briefing.stories]
     lines += ["", "## Sources", ""]
-    lines += [source_line(s, number, with_origin=True) for s in briefing.sources]
+    lines += [source_line(s, number) for s in briefing.sources]
     if briefing.dropped:
         lines += ["", "## Dropped before summarising", ""]
         for d in briefing.dropped:
@@ -57,6 +63,25 @@ def to_markdown(briefing: Briefing) -> str:
         f"{'; filled from source sentences' if run.fallback_used else ''}.</sub>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def when_line(briefing: Briefing) -> str:
+    """The briefing's date span, e.g. 'When: 2024-11-17 to 2024-11-18'."""
+    span = briefing.date_span
+    if span is None:
+        return ""
+    return f"When: {span.start}" + (f" to {span.end}" if span.end != span.start else "")
+
+
+def timeline_line(entry: TimelineEntry, number: dict[str, int]) -> str:
+    """One dated event: its date (or 'date unresolved'), as the source wrote it, the sentence, its sources."""
+    mention = entry.date
+    if mention.when:
+        when = f"week of {mention.when}" if mention.precision == "week" else mention.when
+        said = f" (“{mention.said}”)" if mention.said.strip() != mention.when else ""
+    else:
+        when, said = "date unresolved", f" (“{mention.said}”: no publication date to resolve it)"
+    return f"- **{when}**{said}: {entry.text} {refs(entry.sources, number)}"
 
 
 def source_numbers(briefing: Briefing) -> dict[str, int]:
@@ -85,16 +110,30 @@ def claims_cited(dispute: Disagreement, number: dict[str, int]) -> str:
     return "; ".join(f"{c.text} {refs(c.sources, number)}" for c in dispute.claims)
 
 
-def source_line(source: SourceInfo, number: dict[str, int], *, with_origin: bool = False) -> str:
-    """Return a numbered source with its id (and where it was read) and its quality flags."""
+def source_name(source: SourceInfo) -> str:
+    """A source as a reader knows it: its title (or its first words), outlet (or the URL's host) and
+    date; the file it was read from only when it has no title, and by name, not path."""
+    where = None if source.title else PurePath(source.origin).name or source.origin
+    about = [source.outlet, source.published.strftime("%-d %b %Y") if source.published else None, where]
+    known = ", ".join(part for part in about if part)
+    name = source.title or (f"“{source.lead}”" if source.lead else source.origin)
+    return f"{name}{f' — {known}' if known and known != name else ''}"
+
+
+def source_line(source: SourceInfo, number: dict[str, int]) -> str:
+    """Return a numbered source, its id (what the JSON cites) and its quality flags."""
     notes = f" — {'; '.join(map(str, source.flags))}" if source.flags else ""
-    where = f", {source.origin}" if with_origin else ""
-    return f"{number[source.id]}. {source.title or source.origin} (`{source.id}`{where}){notes}"
+    return f"{number[source.id]}. {source_name(source)} (`{source.id}`){notes}"
+
+
+def source_count(point: KeyPoint) -> str:
+    """How many independent sources support a point, e.g. '3 sources'."""
+    return f"{point.independent_sources} source{'' if point.independent_sources == 1 else 's'}"
 
 
 def _support(point: KeyPoint) -> str:
     label = "quoted from source" if point.origin == "extract" else "verified"
-    return f"_(support {point.support:.2f}, {label})_"
+    return f"_({source_count(point)}; support {point.support:.2f}, {label})_"
 
 
 def _clip(text: str, limit: int = 90) -> str:

@@ -88,6 +88,9 @@ class PipelineSettings(BaseModel):
         1600, ge=0, description="Article tokens (chunk.encoding) the LLM reads per briefing: the most salient "
         "sentences first, none restating another; 0 reads every kept sentence.",
     )
+    timeline_events: int = Field(
+        6, ge=0, le=50, description="Dated events in a briefing's timeline at most (its own sentences first)."
+    )
 
 
 class VerifySettings(BaseModel):

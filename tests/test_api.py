@@ -221,7 +221,11 @@ def test_health_ready_and_docs(database_url: str) -> None:
         # no LLM server listens at REPLAY_URL: readiness must say so rather than pretend
         assert ready.status_code == 503
         assert ready.json()["checks"]["database"] == "ok" and ready.json()["checks"]["llm"].startswith("unreachable")
-        assert client.get("/openapi.json").json()["paths"]["/v1/briefings"]["post"]
+        paths = client.get("/openapi.json").json()["paths"]
+        assert {"401", "403", "413", "422"} <= set(paths["/v1/articles"]["post"]["responses"])
+        assert paths["/v1/briefings"]["get"]["responses"]["422"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"}  # the one error shape, not the framework's
+        assert set(paths["/healthz"]["get"]["responses"]) == {"200"}
         assert client.get("/docs").status_code == 200
 
 

@@ -15,6 +15,7 @@ from service.models import Article, Briefing
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
 from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
+from service.pipeline.title import lead_headline
 from service.prompts import load_prompt
 from service.render import to_json, to_markdown
 from service.text import numbers, sentences, words
@@ -155,6 +156,69 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
     assert len(bullets) == len(briefing.key_points)
     assert all(re.search(r"\[\d\]", line) for line in bullets)
     assert "## Dropped before summarising" in md and "meta-commentary" in md
+
+
+def test_every_point_counts_its_independent_sources_and_the_title_is_a_headline(
+    recorded: tuple[Briefing, Any]
+) -> None:
+    briefing, _ = recorded
+    points = briefing.summary_sentences + briefing.key_points
+    assert all(p.independent_sources == len(set(p.sources)) >= 1 for p in points)
+    points_md = to_markdown(briefing).split("## Key points", 1)[1].split("\n## ", 1)[0]
+    bullets = [line for line in points_md.splitlines() if line.startswith("- ")]
+    assert bullets and all(re.search(r"\(\d sources?; support", line) for line in bullets)
+    assert "briefing from" not in briefing.title and len(briefing.title.split()) >= 4
+    assert not re.fullmatch(r"[A-Z][\w-]*(, [A-Z][\w-]*)+", briefing.title.split(":")[0])  # not a list of names
+
+
+def test_a_fact_two_independent_sources_state_counts_two() -> None:
+    from service.fidelity.checker import FidelityChecker
+    from service.models import KeyPoint
+    from service.pipeline.run import _count_sources
+    from service.pipeline.verify import Verifier
+
+    fact = "The city council of Springfield approved a budget of 40 million dollars on Monday."
+    texts = [f"{fact} The mayor welcomed the vote and thanked the council members for their work.",
+             f"Residents gathered outside the town hall in the rain. {fact} Critics said the plan spends too much.",
+             "The harbour bridge will close for repairs in March, the transport office said on Tuesday."]
+    articles = [Article(id=Article.make_id(t), text=t, origin=f"t{n}") for n, t in enumerate(texts)]
+    settings = make_settings()
+    corpus = prepare(articles, settings)
+    verifier = Verifier(corpus.index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
+    point = KeyPoint(text=fact, sources=[articles[0].id])
+    _count_sources([point], corpus.index, verifier)
+    assert point.sources == [articles[0].id, articles[1].id] and point.independent_sources == 2
+
+
+def test_a_headline_is_the_lead_sentence_without_attribution_or_trailing_clauses() -> None:
+    class Supports:
+        def check(self, text: str, cited: list[str]) -> Any:
+            return type("S", (), {"supported": True})()
+
+    lead = lead_headline("The city council of Springfield approved a budget of 40 million dollars on Monday, "
+                         "the mayor said.", Supports())
+    assert lead == "The city council of Springfield approved a budget of 40 million dollars on Monday"
+    long = ("US President Joe Biden has authorised Ukraine to use long-range missiles supplied by the US to "
+            "strike inside Russia, which marks a major change in policy.")
+    assert lead_headline(long, Supports()) == ("US President Joe Biden has authorised Ukraine to use long-range "
+                                               "missiles supplied by the US to strike inside Russia")
+    assert lead_headline("According to Reuters, the talks collapsed on Sunday.", Supports()) == (
+        "The talks collapsed on Sunday")
+
+
+def test_sources_are_listed_as_a_reader_knows_them() -> None:
+    from datetime import UTC, datetime
+
+    from service.models import SourceInfo
+    from service.render import source_line
+
+    known = SourceInfo(id="a1", title="Biden lets Ukraine strike Russia", origin="/feeds/x.txt", outlet="Reuters",
+                       published=datetime(2024, 11, 18, 9, tzinfo=UTC))
+    assert source_line(known, {"a1": 1}) == "1. Biden lets Ukraine strike Russia — Reuters, 18 Nov 2024 (`a1`)"
+    untitled = SourceInfo(id="a2", title=None, lead="President Joe Biden has made a landmark decision…",
+                          origin="/work/examples/002.txt")
+    assert source_line(untitled, {"a2": 2}) == (
+        "2. “President Joe Biden has made a landmark decision…” — 002.txt (`a2`)")  # its file by name, once
 
 
 def test_instructions_inside_an_article_are_content_not_commands(llm_base_url: str, record_mode: str) -> None:

@@ -71,11 +71,12 @@ def create_app(
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
     app.state.done_cache = DoneCache(settings.api.cache_briefings)
     errors.install(app)
-    openapi.install(app)
+    routers = [module.router for module in (briefings, articles, digests, health)]
+    openapi.install(app, routers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)
     app.add_middleware(_Metered, metrics=metrics)
-    for module in (briefings, articles, digests, health):
-        app.include_router(module.router)
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
@@ -31,20 +31,23 @@ def _errors_of(route: APIRoute) -> dict[str, dict[str, Any]]:
     return errors
 
 
-def install(app: FastAPI) -> None:
-    """Replace the framework's validation-error model by the error shape, and add auth and size errors."""
+def install(app: FastAPI, routers: list[APIRouter]) -> None:
+    """Replace the framework's validation-error model by the error shape, and add auth and size errors.
+    The routers are given: the app's own route list holds included routers, not their routes."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-        for route in app.routes:
+        for route in (r for router in routers for r in router.routes):
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
             path = schema["paths"][route.path_format]
             for method in route.methods or ():
                 responses = path[method.lower()]["responses"]
                 for status, documented in _errors_of(route).items():
+                    if status == "422" and status not in responses:
+                        continue  # a route with no input cannot be invalid
                     # a route's own description of the status (what else it refuses) wins
                     said = route.responses.get(int(status), {}).get("description", documented["description"])
                     responses[status] = {**documented, "description": said}

@@ -11,7 +11,18 @@ from pathlib import Path
 
 from service.errors import ConfigError
 from service.models import Digest, DigestStory, KeyPoint
-from service.render import cited, claims_cited, refs, source_line, source_numbers, summary_cited
+from service.render import (
+    cited,
+    claims_cited,
+    refs,
+    source_count,
+    source_line,
+    source_name,
+    source_numbers,
+    summary_cited,
+    timeline_line,
+    when_line,
+)
 from service.settings import DigestSettings
 from service.store import Store
 
@@ -50,9 +61,12 @@ def _story_markdown(story: DigestStory) -> list[str]:
     if brief is None:
         return [f"## {story.rank}. Story {story.id}", "", f"No briefing: {story.error}", ""]
     number = source_numbers(brief)
-    lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}_", ""]
+    when = f" · {when_line(brief)}" if brief.date_span else ""
+    lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}{when}_", ""]
     lines += [summary_cited(brief, number), ""]
-    lines += [f"- {cited(p, number)}" for p in brief.key_points]
+    lines += [f"- {cited(p, number)} _({source_count(p)})_" for p in brief.key_points]
+    if brief.timeline:
+        lines += ["", "Timeline:", ""] + [timeline_line(entry, number) for entry in brief.timeline]
     for dispute in story.disagreements:
         lines += ["", f"> **Sources disagree on {dispute.about}:** {claims_cited(dispute, number)}"]
     lines += ["", "Sources:"]
@@ -88,17 +102,23 @@ def _story_html(story: DigestStory) -> list[str]:
                        for p in brief.summary_sentences)
     parts = [
         f"<h2 id='{e(story.id)}'>{story.rank}. {e(brief.title)}</h2>",
-        f"<p class='meta'>{e(_sources_line(story))}</p>",
+        f"<p class='meta'>{e(_sources_line(story))}{e(f' · {when_line(brief)}' if brief.date_span else '')}</p>",
         f"<p>{summary or e(brief.summary)}</p><ul>",
-        *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)}</li>" for p in brief.key_points),
+        *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)} "
+          f"<span class='meta'>({source_count(p)})</span></li>" for p in brief.key_points),
         "</ul>",
     ]
+    if brief.timeline:
+        parts.append("<ol class='timeline'>")
+        parts += [f"<li>{e(timeline_line(entry, number).removeprefix('- ').replace('**', ''))}</li>"
+                  for entry in brief.timeline]
+        parts.append("</ol>")
     for dispute in story.disagreements:
         claims = "; ".join(f"{e(c.text)}<sup>{refs(c.sources, number)}</sup>" for c in dispute.claims)
         parts.append(f"<p class='dispute'><b>Sources disagree on {e(dispute.about)}:</b> {claims}</p>")
     parts.append("<ol class='meta'>")
     for s in brief.sources:
-        name = e(s.title or s.origin)
+        name = e(source_name(s))
         flags = f" — {e('; '.join(map(str, s.flags)))}" if s.flags else ""
         parts.append(f"<li>{name} <code>{e(s.id)}</code>{flags}</li>")
     return [*parts, "</ol>"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 
@@ -12,8 +13,9 @@ from service.chunk import chunk_article
 from service.disagree import disputed
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
+from service.fidelity.sources import SourceIndex
 from service.llm import open_chat_model
-from service.models import Briefing, CleanArticle, Fact, Rejected, RunRecord, SourceInfo, Story
+from service.models import Briefing, CleanArticle, Fact, KeyPoint, Rejected, RunRecord, SourceInfo, Story
 from service.pipeline.assemble import assemble
 from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts
@@ -21,6 +23,7 @@ from service.pipeline.map import map_chunk, merge_duplicates
 from service.pipeline.prepare import Corpus
 from service.pipeline.read import reading
 from service.pipeline.reduce import Draft, reduce_facts
+from service.pipeline.timeline import date_span, timeline
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
 from service.progress import QUIET, Progress
@@ -89,6 +92,7 @@ async def _run(
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
     # why: verification is CPU work; on a thread it does not hold up other briefings on the shared loop.
     result = await asyncio.to_thread(assemble, draft, index, verifier, settings.verify)
+    await asyncio.to_thread(_count_sources, result.summary + result.points, index, verifier)
     for point in result.summary + result.points:
         point.disputed = disputed(point.text, disagreements)
     progress.note("title")
@@ -112,6 +116,8 @@ async def _run(
         fallback_used=result.fallback_used,
     )
     briefed = {c.article.id for c in cleaned}
+    published = {c.article.id: c.article.published for c in cleaned}
+    events = timeline(result.summary + result.points, index, published, settings.pipeline.timeline_events)
     return Briefing(
         title=title,
         summary=" ".join(p.text for p in result.summary),
@@ -119,6 +125,8 @@ async def _run(
         key_points=result.points,
         disagreements=disagreements,
         stories=stories,
+        date_span=date_span(cleaned, events),
+        timeline=events,
         sources=sources,
         dropped=[d for c in corpus.articles if c.article.id in briefed for d in c.dropped],
         skipped=corpus.skipped if story is None else [],
@@ -154,4 +162,17 @@ async def _map(
 
 def _source_info(article: CleanArticle) -> SourceInfo:
     a = article.article
-    return SourceInfo(id=a.id, title=a.title, origin=a.origin, flags=article.flags)
+    outlet = a.source or (urlsplit(a.url).hostname if a.url else None)
+    words = a.text.split()
+    lead = None if a.title else " ".join(words[:10]) + ("…" if len(words) > 10 else "")
+    return SourceInfo(id=a.id, title=a.title, origin=a.origin, lead=lead, outlet=outlet, url=a.url,
+                      published=a.published, flags=article.flags)
+
+
+def _count_sources(points: list[KeyPoint], index: SourceIndex, verifier: Verifier) -> None:
+    """Add every briefed source that also supports a point, and count them; the corpus briefs one copy
+    per independent source, so each supporting article is one independent source."""
+    for point in points:
+        others = [a for a in index.article_ids if a not in point.sources]
+        point.sources += [a for a in others if verifier.check(point.text, [a]).supported]
+        point.independent_sources = len(set(point.sources))

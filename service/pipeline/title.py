@@ -1,4 +1,6 @@
-"""Title: a headline from the verified sentences, checked like every other sentence."""
+"""Title: a headline from the verified sentences, checked like every other sentence; failing that,
+the lead verified sentence (or the most salient source sentence) cut down to a headline. Never a
+list of names."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import re
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
 from service.pipeline.calls import LLMCaller
-from service.pipeline.extract import names_title
+from service.pipeline.salience import salience
 from service.pipeline.verify import SupportChecker
 from service.prompts import Prompt
 from service.text import refers_to_document
@@ -22,8 +24,8 @@ async def write_title(
     prompt: Prompt,
     llm: LLMCaller,
 ) -> tuple[str, list[Rejected]]:
-    """Ask for a headline over verified sentences; fall back to a names title if it fails the check."""
-    fallback = names_title(index)
+    """Ask for a headline over verified sentences; fall back to the lead sentence as a headline."""
+    fallback = lead_headline(sentences[0].text if sentences else _most_salient(index), checker)
     if not sentences:
         return fallback, []
     reply = await llm.ask(prompt, {"briefing": "\n".join(s.text for s in sentences)})
@@ -34,6 +36,33 @@ async def write_title(
     if problem:
         return fallback, [Rejected(text=title, reason=problem, stage="title", unsupported=unsupported)]
     return title, []
+
+
+_ATTRIBUTION_END = re.compile(
+    r",?\s+(?:(?:according to|as reported by)\s+[^,.]+|(?:the\s+)?[\w'’.\- ]{1,40}?\s+(?:said|says|reported|"
+    r"reports|announced|told [\w ]+))\s*[.!]?$", re.IGNORECASE)
+_ATTRIBUTION_START = re.compile(r"^(?:according to|as reported by)\s+[^,]+,\s*", re.IGNORECASE)
+_CLAUSE = re.compile(r",\s|;\s|\s[-–—]\s|\s(?:which|who|while|after|as)\s")
+
+
+def lead_headline(sentence: str, checker: SupportChecker) -> str:
+    """Cut a verified sentence down to a headline: no attribution tail, the first clause when it is
+    long, at most _MAX_WORDS words; the whole sentence when the cut one is no longer supported."""
+    text = _ATTRIBUTION_START.sub("", _ATTRIBUTION_END.sub("", sentence.strip()))
+    text = re.sub(r"\s*\([^()]*\)", "", text).rstrip(" .!")  # no parentheticals in a headline
+    words = text.split()
+    if len(words) > _MAX_WORDS:
+        cuts = [m.start() for m in _CLAUSE.finditer(text) if len(text[: m.start()].split()) >= 6]
+        text = text[: cuts[0]] if cuts else " ".join(words[:_MAX_WORDS]) + "…"
+    text = text[:1].upper() + text[1:]
+    if text != sentence and not checker.check(text.rstrip("…"), []).supported:
+        return sentence.strip().rstrip(".")
+    return text
+
+
+def _most_salient(index: SourceIndex) -> str:
+    scores = salience(index)
+    return index.sentences[int(scores.argmax())].text if len(scores) else "News"
 
 
 def clean_headline(reply: str) -> str:

@@ -1,0 +1,80 @@
+"""Dates inside article text: found, and resolved against the article's publication date when it is
+known. A relative date with nothing to resolve it against is kept as written and marked unresolved,
+never guessed."""
+
+from __future__ import annotations
+
+import re
+from calendar import month_name
+from datetime import date, datetime, timedelta
+
+from service.models import DateMention
+
+_MONTHS = {name.lower(): n for n, name in enumerate(month_name) if name}
+# why: case-sensitive, so the verb "may" and "march" are not months
+_MONTH = "(?-i:" + "|".join(name for name in month_name if name) + ")"
+_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+_PATTERN = re.compile(
+    rf"\b(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>\d{{4}}))?"
+    rf"|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>\d{{4}}))?"
+    rf"|(?:in\s+|since\s+|until\s+|by\s+)?(?P<m3>{_MONTH})(?:\s+(?P<y3>\d{{4}}))?"
+    r"|(?P<rel>yesterday|today|last\s+(?:week|month|year)|this\s+(?:week|month|year))"
+    r"|(?:on|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|in\s+(?P<y4>(?:19|20)\d{2}))\b",
+    re.IGNORECASE,
+)
+
+
+_FUTURE = re.compile(r"\b(?:will|next|upcoming|due to|scheduled|plans? to|is to|are to)\b", re.IGNORECASE)
+
+
+def find_dates(sentence: str, published: datetime | None) -> list[DateMention]:
+    """Every date the sentence mentions, resolved where its publication date (or its own year) allows.
+    A month with no year is the last such month before publication, or the next one when the sentence
+    speaks of the future ("will", "next", "scheduled")."""
+    future = bool(_FUTURE.search(sentence))
+    today = published.date() if published else None
+    return [_resolve(match, today, future) for match in _PATTERN.finditer(sentence)]
+
+
+def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMention:
+    said = match.group(0)
+    parts = match.groupdict()
+    month_text = parts["m1"] or parts["m2"] or parts["m3"]
+    if month_text:
+        month = _MONTHS[month_text.lower()]
+        year_text = parts["y1"] or parts["y2"] or parts["y3"]
+        day_text = parts["d1"] or parts["d2"]
+        if year_text:
+            year = int(year_text)
+        elif today and future:
+            year = today.year if month >= today.month else today.year + 1
+        elif today:
+            year = today.year if month <= today.month else today.year - 1
+        else:
+            return DateMention(said=said)
+        if day_text and 1 <= int(day_text) <= 31:
+            try:
+                return DateMention(said=said, when=date(year, month, int(day_text)).isoformat(), precision="day")
+            except ValueError:
+                return DateMention(said=said)
+        return DateMention(said=said, when=f"{year:04d}-{month:02d}", precision="month")
+    if parts["y4"]:
+        return DateMention(said=said, when=parts["y4"], precision="year")
+    if today is None:
+        return DateMention(said=said)
+    if parts["day"]:
+        back = (today.weekday() - _DAYS.index(parts["day"].lower())) % 7 or 7  # the last one before
+        return DateMention(said=said, when=(today - timedelta(days=back)).isoformat(), precision="day")
+    relative = " ".join(parts["rel"].lower().split())
+    if relative in ("yesterday", "today"):
+        return DateMention(said=said, when=(today - timedelta(days=relative == "yesterday")).isoformat(),
+                           precision="day")
+    if relative.endswith("month"):
+        first = today.replace(day=1)
+        shown = first if relative.startswith("this") else (first - timedelta(days=1))
+        return DateMention(said=said, when=f"{shown.year:04d}-{shown.month:02d}", precision="month")
+    if relative.endswith("year"):
+        return DateMention(said=said, when=str(today.year - relative.startswith("last")), precision="year")
+    monday = today - timedelta(days=today.weekday()) - timedelta(weeks=relative.startswith("last"))
+    return DateMention(said=said, when=monday.isoformat(), precision="week")

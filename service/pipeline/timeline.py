@@ -1,0 +1,57 @@
+"""When: a briefing's date span and its timeline of dated events, each cited.
+
+Dates are resolved against the publication date of the article that states them (service/dates.py);
+what cannot be resolved is listed as written, after the dated events, never guessed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from service.dates import find_dates
+from service.fidelity.sources import SourceIndex
+from service.models import CleanArticle, DateSpan, KeyPoint, TimelineEntry
+from service.pipeline.salience import salience
+
+
+def date_span(articles: list[CleanArticle], timeline: list[TimelineEntry]) -> DateSpan | None:
+    """From the articles' publication dates; without any, from the dates their sentences resolve to."""
+    published = sorted(a.article.published.date().isoformat() for a in articles if a.article.published)
+    if published:
+        return DateSpan(start=published[0], end=published[-1])
+    resolved = sorted(e.date.when for e in timeline if e.date.when)
+    return DateSpan(start=resolved[0], end=resolved[-1]) if resolved else None
+
+
+def timeline(
+    points: list[KeyPoint], index: SourceIndex, published: dict[str, datetime | None], limit: int
+) -> list[TimelineEntry]:
+    """Up to `limit` dated events: the briefing's own dated sentences first, then the most salient dated
+    source sentences; in date order, those whose date cannot be resolved last."""
+    entries: list[TimelineEntry] = []
+    seen: set[str] = set()
+    for point in points:
+        entry = _entry(point.text, point.sources, published)
+        if entry and point.text not in seen:
+            entries.append(entry)
+            seen.add(point.text)
+    scores = salience(index)
+    for n in sorted(range(len(index.sentences)), key=lambda i: -scores[i]):
+        if len(entries) >= limit:
+            break
+        sentence = index.sentences[n]
+        entry = _entry(sentence.text, [sentence.article_id], published)
+        if entry and sentence.text not in seen:
+            entries.append(entry)
+            seen.add(sentence.text)
+    entries = entries[:limit]
+    dated = sorted((e for e in entries if e.date.when), key=lambda e: e.date.when or "")
+    return dated + [e for e in entries if not e.date.when]
+
+
+def _entry(text: str, sources: list[str], published: dict[str, datetime | None]) -> TimelineEntry | None:
+    mentions = find_dates(text, published.get(sources[0]) if sources else None)
+    if not mentions:
+        return None
+    best = next((m for m in mentions if m.when), mentions[0])
+    return TimelineEntry(date=best, text=text, sources=sources)

@@ -1,0 +1,62 @@
+"""Dates in article text: resolved against the publication date when it is known, kept as written
+and marked unresolved when it is not; a briefing's timeline and date span."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from service.dates import find_dates
+from service.models import Article
+from service.pipeline.prepare import prepare
+from service.pipeline.timeline import date_span, timeline
+from tests.conftest import make_settings
+
+MONDAY = datetime(2024, 11, 18, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "when", "precision"),
+    [
+        ("The strike came on Sunday, officials said.", "2024-11-17", "day"),
+        ("The package was approved last month.", "2024-10", "month"),
+        ("Deliveries began in August.", "2024-08", "month"),
+        ("The talks resumed in December.", "2023-12", "month"),  # the last December before publication
+        ("The talks will resume in February.", "2025-02", "month"),  # the future: the next one
+        ("The vote was held on April 23, 2024.", "2024-04-23", "day"),
+        ("Russia invaded in February 2022.", "2022-02", "month"),
+        ("The order was signed yesterday.", "2024-11-17", "day"),
+        ("Officials met last week.", "2024-11-11", "week"),
+        ("The law was passed in 2019.", "2019", "year"),
+    ],
+)
+def test_relative_and_absolute_dates_resolve_against_the_publication_date(
+    sentence: str, when: str, precision: str
+) -> None:
+    [mention] = find_dates(sentence, MONDAY)
+    assert (mention.when, mention.precision) == (when, precision)
+
+
+def test_without_a_publication_date_relative_dates_are_kept_as_written_never_guessed() -> None:
+    mentions = find_dates("It was approved last month and first used on Wednesday, in April.", None)
+    assert [(m.said, m.when) for m in mentions] == [("last month", None), ("on Wednesday", None), ("in April", None)]
+    assert [m.when for m in find_dates("Russia invaded in February 2022.", None)] == ["2022-02"]  # its own year
+    assert find_dates("The missiles may not be decisive, and protesters march on.", MONDAY) == []  # verbs
+
+
+def test_a_timeline_lists_dated_events_in_order_each_cited_and_the_span_comes_from_publication() -> None:
+    texts = {
+        "wire": "The council approved the budget on Sunday after a debate. Work on the bridge will start in March.",
+        "post": "The previous budget was passed in December 2023. Residents protested yesterday outside the hall.",
+    }
+    articles = [Article(id=Article.make_id(t), text=t, origin=name, published=MONDAY) for name, t in texts.items()]
+    corpus = prepare(articles, make_settings())
+    published = {a.id: a.published for a in articles}
+    events = timeline([], corpus.index, published, limit=6)
+    assert [e.date.when for e in events] == ["2023-12", "2024-11-17", "2024-11-17", "2025-03"]
+    assert all(e.sources and e.sources[0] in published for e in events)
+    assert date_span(corpus.articles, events).model_dump() == {"start": "2024-11-18", "end": "2024-11-18"}
+    undated = [a.model_copy(update={"published": None}) for a in articles]
+    events = timeline([], prepare(undated, make_settings()).index, dict.fromkeys(published), limit=6)
+    assert [e.date.when for e in events][:1] == ["2023-12"] and events[-1].date.when is None  # unresolved last
