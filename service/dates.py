@@ -17,7 +17,9 @@ _DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "su
 _PATTERN = re.compile(
     rf"\b(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_MONTH})(?:,?\s+(?P<y1>\d{{4}}))?"
     rf"|(?P<m2>{_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y2>\d{{4}}))?"
-    rf"|(?:in\s+|since\s+|until\s+|by\s+)?(?P<m3>{_MONTH})(?:\s+(?P<y3>\d{{4}}))?"
+    # a month alone only after a word that makes it a date ("Theresa May said" is not May)
+    rf"|(?:(?:in|since|until|by|from|early|late|mid|last|next|this)[\s-]+)(?P<m3>{_MONTH})(?:\s+(?P<y3>\d{{4}}))?"
+    rf"|(?P<m4>{_MONTH})\s+(?P<y4m>\d{{4}})"
     r"|(?P<rel>yesterday|today|last\s+(?:week|month|year)|this\s+(?:week|month|year))"
     r"|(?:on|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|in\s+(?P<y4>(?:19|20)\d{2}))\b",
@@ -40,10 +42,10 @@ def find_dates(sentence: str, published: datetime | None) -> list[DateMention]:
 def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMention:
     said = match.group(0)
     parts = match.groupdict()
-    month_text = parts["m1"] or parts["m2"] or parts["m3"]
+    month_text = parts["m1"] or parts["m2"] or parts["m3"] or parts["m4"]
     if month_text:
         month = _MONTHS[month_text.lower()]
-        year_text = parts["y1"] or parts["y2"] or parts["y3"]
+        year_text = parts["y1"] or parts["y2"] or parts["y3"] or parts["y4m"]
         day_text = parts["d1"] or parts["d2"]
         if year_text:
             year = int(year_text)

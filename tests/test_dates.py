@@ -43,6 +43,8 @@ def test_without_a_publication_date_relative_dates_are_kept_as_written_never_gue
     assert [(m.said, m.when) for m in mentions] == [("last month", None), ("on Wednesday", None), ("in April", None)]
     assert [m.when for m in find_dates("Russia invaded in February 2022.", None)] == ["2022-02"]  # its own year
     assert find_dates("The missiles may not be decisive, and protesters march on.", MONDAY) == []  # verbs
+    assert find_dates("Former prime minister Theresa May said so.", MONDAY) == []  # a name
+    assert [m.when for m in find_dates("Since February 2022, aid has flowed.", MONDAY)] == ["2022-02"]
 
 
 def test_a_timeline_lists_dated_events_in_order_each_cited_and_the_span_comes_from_publication() -> None:
