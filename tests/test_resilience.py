@@ -4,7 +4,9 @@ against the fake backend (fast, no embedded model)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
+import signal
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -143,3 +145,16 @@ def test_kill_9_mid_digest_then_a_restart_finishes_it(database_url: str, backend
         listed = httpx.get(f"{served.url}/v1/digests").json()["items"]
     assert digest["stories"]
     assert [item["date"] for item in listed] == [day]
+
+
+def test_the_worker_serve_started_is_started_again_when_it_dies(
+    database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    with serve(_env(database_url, backend, tmp_path), tmp_path / "serve.log") as served:
+        [first] = served.descendants()
+        os.kill(first, signal.SIGKILL)
+        wait_for(lambda: served.descendants() not in ([], [first]), timeout_s=30)
+        wait_for(lambda: httpx.get(f"{served.url}/readyz").json()["checks"].get("worker") == "ok", timeout_s=30)
+        queued = httpx.post(f"{served.url}/v1/briefings", json={"articles": [{"text": LONG}]}, headers=KEY).json()
+        wait_for(lambda: _status(served, f"/v1/briefings/{queued['id']}") == Status.DONE, timeout_s=60)
+    assert "starting another (restart 1)" in (tmp_path / "serve.log").read_text()

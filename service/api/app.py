@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
@@ -21,7 +20,7 @@ from service.settings import Settings, get_settings
 from service.store import Store
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
-from service.tasks.worker import spawn_worker
+from service.tasks.worker import OwnWorker
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +57,12 @@ def create_app(
             app.state.model = chat
             app.state.llm_url = str(getattr(chat, "openai_api_base", "") or settings.llm.base_url or "")
             app.state.queue = Queue(make_celery(settings, model=chat, eager=inline_jobs))
+            app.state.own_worker = None
             if start_worker:
-                worker = spawn_worker({"BRIEFING_LLM__BASE_URL": app.state.llm_url})
-                log.info("started a worker process (pid %d) with the schedule", worker.pid)
-                stack.callback(_stop, worker)
+                worker = OwnWorker({"BRIEFING_LLM__BASE_URL": app.state.llm_url})
+                log.info("started a worker process (pid %d) with the schedule", worker.process.pid)
+                stack.callback(worker.stop)
+                app.state.own_worker = worker
             yield
 
     app = FastAPI(
@@ -78,12 +79,3 @@ def create_app(
     for router in routers:
         app.include_router(router)
     return app
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    """Stop the worker: a warm shutdown lets running tasks finish; unfinished ones are taken again."""
-    worker.terminate()
-    try:
-        worker.wait(30)
-    except subprocess.TimeoutExpired:
-        worker.kill()

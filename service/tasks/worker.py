@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from celery.beat import EmbeddedService
@@ -57,6 +58,47 @@ def _die_with_parent() -> None:
     # why: a worker started by `briefing serve` must not outlive it, even after kill -9
     libc = ctypes.CDLL("libc.so.6", use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+class OwnWorker:
+    """The worker `briefing serve` starts (zero configuration): started again, after a growing pause,
+    whenever it exits on its own, and stopped with the server (a warm shutdown, then a kill)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.restarts = 0
+        self.process = spawn_worker(env)
+        self._stopping = threading.Event()
+        # why: the watcher also starts the replacements, so it lives as long as they may (a child
+        # dies with the thread that started it)
+        self._watcher = threading.Thread(target=self._watch, name="briefing-worker-watch", daemon=True)
+        self._watcher.start()
+
+    @property
+    def alive(self) -> bool:
+        """Whether the worker process is running now."""
+        return self.process.poll() is None
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(1.0):
+            code = self.process.poll()
+            if code is None:
+                continue
+            self.restarts += 1
+            log.error("the worker process exited with code %s; starting another (restart %d)", code, self.restarts)
+            if self._stopping.wait(min(30.0, 2.0 ** min(self.restarts - 1, 5))):
+                return
+            self.process = spawn_worker(self.env)
+
+    def stop(self) -> None:
+        """Stop the worker: running tasks finish (warm shutdown), or are taken again after a restart."""
+        self._stopping.set()
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._watcher.join(5)
 
 
 def spawn_worker(env: dict[str, str], log_file: Path | None = None) -> subprocess.Popen[bytes]:

@@ -34,6 +34,9 @@ def readyz(request: Request, store: Annotated[Store, Depends(deps.store)]) -> JS
         checks["queue"] = "ok"
     except Exception as err:  # noqa: BLE001
         checks["queue"] = f"unreachable: {type(err).__name__}"
+    own = request.app.state.own_worker
+    if own is not None:  # the worker `briefing serve` started: down while it is being started again
+        checks["worker"] = "ok" if own.alive else f"exited; being started again (restart {own.restarts})"
     url = request.app.state.llm_url
     try:
         httpx.get(f"{url.rstrip('/')}/models", timeout=3).raise_for_status()
