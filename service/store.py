@@ -104,6 +104,15 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class StaleJobs:
+    """Jobs whose task may be lost: `waiting` (queued past resend_after_s: its message may never have
+    reached the broker) and `abandoned` (running past the lease: its worker died)."""
+
+    waiting: list[str]
+    abandoned: list[str]
+
+
+@dataclass(frozen=True)
 class TaskStats:
     """What /metrics reports of one kind of job."""
 
@@ -240,14 +249,22 @@ class Store:
                 return Claim("busy")
             return Claim("claimed", int(session.scalar(select(counter).where(key == value)) or 0))
 
-    def _stale(self, table: Any, key: Any, queued_s: float, lease_s: float, limit: int = 500) -> list[str]:
+    def _stale(self, table: Any, key: Any, queued_s: float, lease_s: float, limit: int = 500) -> StaleJobs:
         now = datetime.now(UTC)
-        query = select(key).where(
+        query = select(key, table.status).where(
             ((table.status == Status.QUEUED) & (table.updated_at < now - timedelta(seconds=queued_s)))
             | ((table.status == Status.RUNNING) & (table.updated_at < now - timedelta(seconds=lease_s)))
         )
         with self.sessions() as session:
-            return list(session.scalars(query.order_by(table.created_at).limit(limit)).all())
+            rows = session.execute(query.order_by(table.created_at).limit(limit)).all()
+        return StaleJobs(waiting=[k for k, status in rows if status == Status.QUEUED],
+                         abandoned=[k for k, status in rows if status == Status.RUNNING])
+
+    def queued_count(self) -> int:
+        """Jobs (briefings and digest runs) waiting for a worker."""
+        with self.sessions() as session:
+            return sum(session.scalar(select(func.count()).where(table.status == Status.QUEUED)) or 0
+                       for table in (BriefingRow, DigestRow))
 
     def finish(
         self, briefing_id: str, *, attempt: int | None = None, briefing: dict[str, Any] | None = None,
@@ -279,7 +296,7 @@ class Store:
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
-    def stale_briefings(self, queued_s: float, lease_s: float) -> list[str]:
+    def stale_briefings(self, queued_s: float, lease_s: float) -> StaleJobs:
         """Jobs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
         return self._stale(BriefingRow, BriefingRow.id, queued_s, lease_s)
 
@@ -385,7 +402,7 @@ class Store:
                                                     DigestRow.status == Status.RUNNING)
                             .values(status=Status.QUEUED, error=reason, updated_at=datetime.now(UTC)))
 
-    def stale_digests(self, queued_s: float, lease_s: float) -> list[str]:
+    def stale_digests(self, queued_s: float, lease_s: float) -> StaleJobs:
         """Digest runs whose task may be lost: queued longer than `queued_s`, or running past the lease."""
         return self._stale(DigestRow, DigestRow.date, queued_s, lease_s)
 

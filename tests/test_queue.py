@@ -10,13 +10,20 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+import redis
+from sqlalchemy import update
 
 from service.models import ErrorKind, Status
-from service.store import Store
+from service.settings import Settings
+from service.store import BriefingRow, Store
+from service.tasks.app import make_celery
+from service.tasks.queue import Queue
+from service.tasks.schedule import tick_once
 from tests import redis_server
 from tests.fake_backend import FakeBackend
 from tests.served import ROOT, Served, serve, stop, wait_for
@@ -169,3 +176,23 @@ def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_ou
     assert digest is not None and digest.runs == 1 and len(digest.digest["stories"]) == 2  # type: ignore[index]
     logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in range(2))
     assert logs.count("briefing.brief_story[") >= 2  # one task per story
+
+
+def test_the_schedule_resends_only_what_the_broker_lacks(
+    env: dict[str, str], database_url: str, broker: redis_server.RedisServer
+) -> None:
+    settings = Settings(database_url=database_url, broker_url=broker.url)
+    settings.digest.schedule_enabled = False
+    store = Store(database_url)
+    store.migrate()
+    queue = Queue(make_celery(settings))
+    jobs = [store.create_briefing({"articles": [{"text": f"{LONG} {n}"}]}, Status.QUEUED) for n in range(3)]
+    for job in jobs:
+        assert queue.briefing(job.id)
+    with store.sessions.begin() as session:  # waiting long: behind others, or never sent
+        session.execute(update(BriefingRow).values(updated_at=datetime.now(UTC) - timedelta(hours=1)))
+    now = datetime.now(UTC)
+    assert queue.waiting() == 3
+    assert tick_once(store, settings, queue, now)["resent"] == 0  # the broker holds all three: a backlog
+    redis.Redis.from_url(broker.url).flushall()  # the broker lost them
+    assert tick_once(store, settings, queue, now)["resent"] == 3 and queue.waiting() == 3

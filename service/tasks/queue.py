@@ -31,6 +31,19 @@ class Queue:
         with self.app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=1, timeout=2)
 
+    def waiting(self) -> int | None:
+        """Messages waiting in the broker's task queue; None when tasks run inline or it cannot tell."""
+        if self.app.conf.task_always_eager:
+            return None
+        try:
+            with self.app.connection_for_write() as connection:
+                declared = connection.default_channel.queue_declare(
+                    queue=self.app.conf.task_default_queue, passive=True)
+                return int(declared.message_count)
+        except Exception as err:  # noqa: BLE001 - an unknown depth only means resending more
+            log.warning("cannot tell how many tasks wait in the broker: %s", err)
+            return None
+
     def _send(self, name: str, key: str) -> bool:
         try:
             # why: through the registered task, so Celery's eager mode (tests) runs it in this thread

@@ -28,15 +28,23 @@ def tick_once(store: Store, settings: Settings, queue: Queue, now: datetime) -> 
             if queued:
                 queue.digest(row.date)
                 requested += 1
-    lost = store.stale_briefings(settings.queue.resend_after_s, lease_s(settings))
-    for briefing_id in lost:
-        queue.briefing(briefing_id)
-    lost_digests = store.stale_digests(settings.queue.resend_after_s, settings.queue.visibility_timeout_s)
-    for day_text in lost_digests:
-        queue.digest(day_text)
-    if lost or lost_digests:
-        log.info("resent %d briefing(s) and %d digest run(s) whose task was lost", len(lost), len(lost_digests))
-    return {"requested": requested, "resent": len(lost) + len(lost_digests)}
+    briefings = store.stale_briefings(settings.queue.resend_after_s, lease_s(settings))
+    digests = store.stale_digests(settings.queue.resend_after_s, settings.queue.visibility_timeout_s)
+    # A job waiting long is usually just behind others; resend only as many as the broker lacks
+    # messages for (jobs queued minus messages waiting), oldest first, so a backlog is not doubled.
+    in_broker = queue.waiting()
+    lacking = None if in_broker is None else max(0, store.queued_count() - in_broker)
+    waiting = [("briefing", k) for k in briefings.waiting] + [("digest", k) for k in digests.waiting]
+    resend = ([("briefing", k) for k in briefings.abandoned] + [("digest", k) for k in digests.abandoned]
+              + waiting[:lacking])
+    for kind, key in resend:
+        if kind == "briefing":
+            queue.briefing(key)
+        else:
+            queue.digest(key)
+    if resend:
+        log.info("resent %d job(s) whose task was lost", len(resend))
+    return {"requested": requested, "resent": len(resend)}
 
 
 @shared_task(bind=True, name="briefing.tick", ignore_result=True)
