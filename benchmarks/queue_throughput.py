@@ -29,6 +29,7 @@ from service.settings import Settings  # noqa: E402
 from service.store import Store  # noqa: E402
 from service.tasks.app import make_celery  # noqa: E402
 from service.tasks.queue import Queue  # noqa: E402
+from service.tasks.worker import briefing_command  # noqa: E402
 from tests import postgres  # noqa: E402
 from tests.fake_backend import FakeBackend  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
@@ -37,8 +38,7 @@ TEXT = (ROOT / "examples" / "articles" / "002_67e75afd35c628c0.txt").read_text()
 
 
 def _workers(count: int, env: dict[str, str], folder: Path) -> list[subprocess.Popen[bytes]]:
-    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
-               "worker", "--concurrency", "1"]
+    command = briefing_command("worker", "--concurrency", "1")
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")} | env
     processes, logs = [], []
     for n in range(count):

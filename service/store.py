@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
 from sqlalchemy.engine import Engine
@@ -91,16 +91,18 @@ class DigestStoryRow(Base):
 
 
 ClaimOutcome = Literal["claimed", "finished", "busy", "missing"]
+Row = TypeVar("Row", "BriefingRow", "DigestRow")
 
 
 @dataclass(frozen=True)
-class Claim:
-    """What a task found when it tried to take its job: `claimed` (run it, as this attempt),
-    `finished` (done or failed already: nothing to do), `busy` (another live task has it),
-    `missing`."""
+class Claim(Generic[Row]):
+    """What a task found when it tried to take its job: `claimed` (run it, as this attempt, with the
+    job's row as claimed), `finished` (done or failed already: nothing to do), `busy` (another live
+    task has it), `missing`."""
 
     outcome: ClaimOutcome
     attempt: int = 0
+    row: Row | None = None
 
 
 @dataclass(frozen=True)
@@ -224,12 +226,12 @@ class Store:
             ).all()
         return list(rows), total
 
-    def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim:
+    def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim[BriefingRow]:
         """Take a queued job, or a running one whose claimant has been silent longer than `lease_s`
         (its worker died: no live task runs past the hard time limit)."""
         return self._claim(BriefingRow, BriefingRow.id, briefing_id, BriefingRow.attempts, lease_s)
 
-    def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> Claim:
+    def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> Claim[Any]:
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             status = session.scalar(select(table.status).where(key == value))
@@ -247,7 +249,8 @@ class Store:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return Claim("busy")
-            return Claim("claimed", int(session.scalar(select(counter).where(key == value)) or 0))
+            row = session.get(table, value)
+            return Claim("claimed", int(getattr(row, counter.key)), row)
 
     def _stale(self, table: Any, key: Any, queued_s: float, lease_s: float, limit: int = 500) -> StaleJobs:
         now = datetime.now(UTC)
@@ -262,9 +265,11 @@ class Store:
 
     def queued_count(self) -> int:
         """Jobs (briefings and digest runs) waiting for a worker."""
+        return self._queued(BriefingRow) + self._queued(DigestRow)
+
+    def _queued(self, table: Any) -> int:
         with self.sessions() as session:
-            return sum(session.scalar(select(func.count()).where(table.status == Status.QUEUED)) or 0
-                       for table in (BriefingRow, DigestRow))
+            return int(session.scalar(select(func.count()).where(table.status == Status.QUEUED)) or 0)
 
     def finish(
         self, briefing_id: str, *, attempt: int | None = None, briefing: dict[str, Any] | None = None,
@@ -316,14 +321,14 @@ class Store:
         for kind, table in (("briefing", BriefingRow), ("digest", DigestRow)):
             seconds = self._seconds(table.finished_at) - self._seconds(table.started_at)  # type: ignore[attr-defined]
             finished = (table.finished_at.is_not(None)) & (table.started_at.is_not(None))  # type: ignore[attr-defined]
+            queued = self._queued(table)
             with self.sessions() as session:
-                queued = session.scalar(select(func.count()).where(table.status == Status.QUEUED)) or 0
                 count, total = session.execute(select(func.count(), func.sum(seconds)).where(finished)).one()
                 failures = session.execute(
                     select(table.error_kind, func.count()).where(table.status == Status.FAILED)  # type: ignore[attr-defined]
                     .group_by(table.error_kind)  # type: ignore[attr-defined]
                 ).all()
-            stats.append(TaskStats(kind=kind, queued=int(queued), finished=int(count or 0),
+            stats.append(TaskStats(kind=kind, queued=queued, finished=int(count or 0),
                                    seconds=float(total or 0.0),
                                    failures={str(k or ErrorKind.INTERNAL): int(n) for k, n in failures}))
         return stats
@@ -367,7 +372,7 @@ class Store:
             else:
                 row.status, row.error, row.runs, row.started_at = Status.RUNNING, None, row.runs + 1, now
 
-    def claim_digest(self, day: str, lease_s: float) -> Claim:
+    def claim_digest(self, day: str, lease_s: float) -> Claim[DigestRow]:
         """Take a date's queued digest run, or a running one whose claimant has been silent past the lease."""
         return self._claim(DigestRow, DigestRow.date, day, DigestRow.runs, lease_s)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from service.local_llm import free_port
+from service.tasks.worker import briefing_command
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +52,7 @@ class Served:
 def serve(env: dict[str, str], log: Path, timeout_s: float = 120.0) -> Iterator[Served]:
     """Start `briefing serve` with these settings on a free port; yield once /healthz answers."""
     port = free_port()
-    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
-               "serve", "--port", str(port)]
+    command = briefing_command("serve", "--port", str(port))
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     with log.open("ab") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env={**environ, **env}, stdout=sink, stderr=sink)

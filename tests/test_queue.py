@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from service.store import BriefingRow, Store
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
 from service.tasks.schedule import tick_once
+from service.tasks.worker import briefing_command
 from tests import redis_server
 from tests.fake_backend import FakeBackend
 from tests.served import ROOT, Served, serve, stop, wait_for
@@ -66,8 +66,7 @@ def env(database_url: str, broker: redis_server.RedisServer, backend: FakeBacken
 @contextmanager
 def worker(env: dict[str, str], log: Path, *, beat: bool = False) -> Iterator[subprocess.Popen[bytes]]:
     """`briefing worker` as its own process; stopped (warm) on exit unless already killed."""
-    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
-               "worker", *(["--beat"] if beat else [])]
+    command = briefing_command("worker", *(["--beat"] if beat else []))
     environ = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFING_")}
     with log.open("ab") as sink:
         process = subprocess.Popen(command, cwd=ROOT, env={**environ, **env}, stdout=sink, stderr=sink)

@@ -56,7 +56,7 @@ def create_app(
             chat = model or stack.enter_context(open_chat_model(settings))
             app.state.model = chat
             app.state.llm_url = str(getattr(chat, "openai_api_base", "") or settings.llm.base_url or "")
-            app.state.queue = Queue(make_celery(settings, model=chat, eager=inline_jobs))
+            app.state.queue = Queue(make_celery(settings, model=chat, store=store, eager=inline_jobs))
             app.state.own_worker = None
             if start_worker:
                 worker = OwnWorker({"BRIEFING_LLM__BASE_URL": app.state.llm_url})

@@ -32,6 +32,9 @@ class SourceIndex:
     texts: dict[str, str] = field(default_factory=dict)
     odd_words: set[str] = field(default_factory=set)
     vectors: np.ndarray | None = None
+    # why: several stages rank the same index's sentences (reading, the fallback, the timeline, the
+    # title); pipeline.salience scores them once per index and keeps the scores here
+    salience: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_texts(cls, texts: dict[str, str]) -> SourceIndex:

@@ -17,8 +17,16 @@ _FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0
 
 
 def salience(index: SourceIndex) -> np.ndarray:
-    """Score every sentence row of an embedded index in [0, 1] (one block of similarities per
-    article, so memory grows with the article, not the batch squared)."""
+    """Score every sentence row of an embedded index in [0, 1], once per index (one block of
+    similarities per article, so memory grows with the article, not the batch squared)."""
+    if index.salience is None:
+        scores = _scores(index)
+        scores.setflags(write=False)  # shared by every stage that ranks this index
+        index.salience = scores
+    return index.salience
+
+
+def _scores(index: SourceIndex) -> np.ndarray:
     assert index.vectors is not None
     vectors = index.vectors
     owners = np.array([s.article_id for s in index.sentences])

@@ -35,8 +35,8 @@ def broker_urls(settings: Settings) -> tuple[str, str]:
 class Runtime:
     """What tasks use in one worker process: opened once, the chat model only when a task needs it."""
 
-    def __init__(self, settings: Settings, model: BaseChatModel | None = None) -> None:
-        self.settings, self.store = settings, Store(settings.database_url)
+    def __init__(self, settings: Settings, model: BaseChatModel | None = None, store: Store | None = None) -> None:
+        self.settings, self.store = settings, store or Store(settings.database_url)
         self._model, self._stack, self._lock = model, ExitStack(), threading.Lock()
 
     def model(self) -> BaseChatModel:
@@ -57,9 +57,12 @@ class BriefingCelery(Celery):
     runtime: Runtime
 
 
-def make_celery(settings: Settings, *, model: BaseChatModel | None = None, eager: bool = False) -> BriefingCelery:
-    """Build the app. `eager` runs each task at once in the sending thread (Celery's own eager mode,
-    retries included): for tests of the API that need no worker."""
+def make_celery(
+    settings: Settings, *, model: BaseChatModel | None = None, store: Store | None = None, eager: bool = False
+) -> BriefingCelery:
+    """Build the app; a process that has a store and a chat model already (the API) passes them.
+    `eager` runs each task at once in the sending thread (Celery's own eager mode, retries included):
+    for tests of the API that need no worker."""
     broker, backend = broker_urls(settings)
     queue = settings.queue
     redis = broker.startswith(("redis://", "rediss://"))
@@ -96,7 +99,7 @@ def make_celery(settings: Settings, *, model: BaseChatModel | None = None, eager
         beat_schedule={"tick": {"task": "briefing.tick", "schedule": queue.tick_s,
                                 "options": {"expires": queue.tick_s}}},
     )
-    app.runtime = Runtime(settings, model)
+    app.runtime = Runtime(settings, model, store)
     app.loader.import_default_modules()
     return app
 

@@ -36,7 +36,7 @@ def run_briefing(self: Task, briefing_id: str) -> str:
     if claim.outcome != "claimed":
         log.info("briefing %s: %s, nothing to do", briefing_id, claim.outcome)
         return claim.outcome
-    row = store.get_briefing(briefing_id)
+    row = claim.row
     assert row is not None
     retries = self.request.retries or 0
     try:

@@ -66,7 +66,7 @@ def run_digest(self: Task, day: str) -> str:
     if claim.outcome != "claimed":
         log.info("digest %s: %s, nothing to do", day, claim.outcome)
         return claim.outcome
-    row = store.get_digest(day)
+    row = claim.row
     assert row is not None
     try:
         plan, corpus = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=row.fresh,

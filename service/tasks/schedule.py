@@ -34,14 +34,11 @@ def tick_once(store: Store, settings: Settings, queue: Queue, now: datetime) -> 
     # messages for (jobs queued minus messages waiting), oldest first, so a backlog is not doubled.
     in_broker = queue.waiting()
     lacking = None if in_broker is None else max(0, store.queued_count() - in_broker)
-    waiting = [("briefing", k) for k in briefings.waiting] + [("digest", k) for k in digests.waiting]
-    resend = ([("briefing", k) for k in briefings.abandoned] + [("digest", k) for k in digests.abandoned]
+    waiting = [(queue.briefing, k) for k in briefings.waiting] + [(queue.digest, k) for k in digests.waiting]
+    resend = ([(queue.briefing, k) for k in briefings.abandoned] + [(queue.digest, k) for k in digests.abandoned]
               + waiting[:lacking])
-    for kind, key in resend:
-        if kind == "briefing":
-            queue.briefing(key)
-        else:
-            queue.digest(key)
+    for send, key in resend:
+        send(key)
     if resend:
         log.info("resent %d job(s) whose task was lost", len(resend))
     return {"requested": requested, "resent": len(resend)}

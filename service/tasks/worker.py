@@ -101,10 +101,14 @@ class OwnWorker:
         self._watcher.join(5)
 
 
+def briefing_command(*args: str) -> list[str]:
+    """The `briefing` command line with these arguments, run by this Python (no installed script needed)."""
+    return [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))", *args]
+
+
 def spawn_worker(env: dict[str, str], log_file: Path | None = None) -> subprocess.Popen[bytes]:
     """Start `briefing worker --beat` as a child process with these extra settings."""
-    command = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))",
-               "worker", "--beat"]
+    command = briefing_command("worker", "--beat")
     sink = log_file.open("ab") if log_file else None
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     return subprocess.Popen(command, env={**os.environ, **env}, stdout=sink, stderr=sink, preexec_fn=preexec)
