@@ -201,7 +201,7 @@ class TimelineEntry(BaseModel):
 
 
 class DateSpan(BaseModel):
-    """When a story happened: from its articles' publication dates, else from dates its sources resolve."""
+    """When a story was reported: from its articles' publication dates."""
 
     start: str
     end: str

@@ -58,7 +58,9 @@ def test_a_timeline_lists_dated_events_in_order_each_cited_and_the_span_comes_fr
     events = timeline([], corpus.index, published, limit=6)
     assert [e.date.when for e in events] == ["2023-12", "2024-11-17", "2024-11-17", "2025-03"]
     assert all(e.sources and e.sources[0] in published for e in events)
-    assert date_span(corpus.articles, events).model_dump() == {"start": "2024-11-18", "end": "2024-11-18"}
+    assert date_span(corpus.articles).model_dump() == {"start": "2024-11-18", "end": "2024-11-18"}
     undated = [a.model_copy(update={"published": None}) for a in articles]
-    events = timeline([], prepare(undated, make_settings()).index, dict.fromkeys(published), limit=6)
+    undated_corpus = prepare(undated, make_settings())
+    assert date_span(undated_corpus.articles) is None  # "December 2023" is background, not when it happened
+    events = timeline([], undated_corpus.index, dict.fromkeys(published), limit=6)
     assert [e.date.when for e in events][:1] == ["2023-12"] and events[-1].date.when is None  # unresolved last

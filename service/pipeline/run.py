@@ -125,7 +125,7 @@ async def _run(
         key_points=result.points,
         disagreements=disagreements,
         stories=stories,
-        date_span=date_span(cleaned, events),
+        date_span=date_span(cleaned),
         timeline=events,
         sources=sources,
         dropped=[d for c in corpus.articles if c.article.id in briefed for d in c.dropped],

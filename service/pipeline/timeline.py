@@ -14,13 +14,11 @@ from service.models import CleanArticle, DateSpan, KeyPoint, TimelineEntry
 from service.pipeline.salience import salience
 
 
-def date_span(articles: list[CleanArticle], timeline: list[TimelineEntry]) -> DateSpan | None:
-    """From the articles' publication dates; without any, from the dates their sentences resolve to."""
+def date_span(articles: list[CleanArticle]) -> DateSpan | None:
+    """From the articles' publication dates; None without any. Dates inside the text are not used:
+    they are as often background ("since February 2022") as the event itself."""
     published = sorted(a.article.published.date().isoformat() for a in articles if a.article.published)
-    if published:
-        return DateSpan(start=published[0], end=published[-1])
-    resolved = sorted(e.date.when for e in timeline if e.date.when)
-    return DateSpan(start=resolved[0], end=resolved[-1]) if resolved else None
+    return DateSpan(start=published[0], end=published[-1]) if published else None
 
 
 def timeline(
