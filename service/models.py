@@ -148,6 +148,7 @@ class Fact(BaseModel):
 
     text: str
     provenance: list[Provenance]
+    origin: KeyPointOrigin = Field("llm", description="'extract': the source sentence itself, its rewrite failed.")
 
     @property
     def article_ids(self) -> list[str]:
@@ -241,6 +242,7 @@ class Rejected(BaseModel):
     reason: str
     stage: RejectionStage
     unsupported: bool = Field(False, description="Removed for lack of support in its sources.")
+    origin: KeyPointOrigin = Field("llm", description="'extract': a source sentence, not the model's.")
 
 
 class RunRecord(BaseModel):
@@ -302,6 +304,28 @@ class Briefing(BaseModel):
     dropped: list[Dropped] = Field(default_factory=list)
     skipped: list[Skipped] = Field(default_factory=list)
     run: RunRecord
+    sections: list[Briefing] = Field(
+        default_factory=list,
+        description="When the articles report more than one story: one briefing per story, ranked by independent "
+        "sources, each citing only its own articles. The fields above are then the batch's overview: the "
+        "stories' titles, each story's lead sentence, the date span, every source, and the run's totals.",
+    )
+
+    def story_briefings(self) -> list[Briefing]:
+        """The briefing of each story: its sections, or itself when it reports one story."""
+        return self.sections or [self]
+
+
+class Continuation(BaseModel):
+    """The story of an earlier digest that a digest story continues (same event, newer articles),
+    and what is new since."""
+
+    date: str = Field(description="The earlier digest's date, YYYY-MM-DD.")
+    story_id: str
+    title: str
+    new: list[KeyPoint] = Field(
+        default_factory=list, description="This story's sentences the earlier briefing did not state."
+    )
 
 
 class DigestStory(BaseModel):
@@ -317,6 +341,9 @@ class DigestStory(BaseModel):
     briefing: Briefing | None = None
     disagreements: list[Disagreement] = Field(default_factory=list)
     error: str | None = None
+    continues: Continuation | None = Field(
+        None, description="The story of an earlier digest this one continues, and what is new since."
+    )
 
 
 class DigestTotals(BaseModel):

@@ -17,9 +17,16 @@ from service.resources import PROMPTS_DIR
 
 STAGES = ("map", "collapse", "reduce", "title")
 # What each stage's reply is parsed as; a prompt file names its output, and loading checks it.
-Output = Literal["fact_lines", "merged_fact_lines", "briefing_sections", "headline"]
-STAGE_OUTPUT: dict[str, Output] = {
-    "map": "fact_lines", "collapse": "merged_fact_lines", "reduce": "briefing_sections", "title": "headline",
+# map: facts listed from a chunk, or one passage of 1-3 source sentences rewritten as one sentence;
+# reduce: a summary and cited points, or one summary sentence over facts that become the points.
+Output = Literal[
+    "fact_lines", "rewritten_sentence", "merged_fact_lines", "briefing_sections", "summary_sentence", "headline"
+]
+STAGE_OUTPUTS: dict[str, tuple[Output, ...]] = {
+    "map": ("fact_lines", "rewritten_sentence"),
+    "collapse": ("merged_fact_lines",),
+    "reduce": ("briefing_sections", "summary_sentence"),
+    "title": ("headline",),
 }
 
 
@@ -86,8 +93,9 @@ def load_prompt(stage: str, version: str, root: Path = PROMPTS_DIR) -> Prompt:
         raise PromptError(f"{path}: {err}") from None
     if (prompt.name, prompt.version) != (stage, version):
         raise PromptError(f"{path}: declares {prompt.ref}, expected {stage}/{version}")
-    if stage in STAGE_OUTPUT and prompt.output != STAGE_OUTPUT[stage]:
-        raise PromptError(f"{path}: output {prompt.output} cannot be parsed by stage {stage} ({STAGE_OUTPUT[stage]})")
+    if stage in STAGE_OUTPUTS and prompt.output not in STAGE_OUTPUTS[stage]:
+        raise PromptError(f"{path}: output {prompt.output} cannot be parsed by stage {stage} "
+                          f"({', '.join(STAGE_OUTPUTS[stage])})")
     return prompt
 
 

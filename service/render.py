@@ -27,24 +27,25 @@ def to_json(briefing: Briefing) -> str:
 
 
 def to_markdown(briefing: Briefing) -> str:
-    """Return the briefing as Markdown: title, summary, cited points, sources, what was dropped."""
+    """Return the briefing as Markdown: title, date span, then its story (summary, cited points,
+    disagreements, timeline) or one numbered section per story; then the sources, once, and what
+    was dropped or skipped."""
     number = source_numbers(briefing)
     lines = [f"# {briefing.title}", ""]
     if briefing.date_span:
         lines += [f"_{when_line(briefing)}_", ""]
-    lines += [summary_cited(briefing, number), ""]
-    lines += ["## Key points", ""]
-    lines += [f"- {cited(p, number)} {_support(p)}" for p in briefing.key_points]
-    if briefing.disagreements:
-        lines += ["", "## Where sources disagree", ""]
-        lines += [f"- {dispute.about}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
-    if briefing.timeline:
-        lines += ["", "## Timeline", ""]
-        lines += [timeline_line(entry, number) for entry in briefing.timeline]
-    if len(briefing.stories) > 1:
-        lines += ["", "## Stories", "", "These articles report separate events; figures are compared within each:", ""]
-        lines += [f"- {refs(story.article_ids, number)}" for story in briefing.stories]
-    lines += ["", "## Sources", ""]
+    if briefing.sections:
+        lines += [f"These articles report {len(briefing.sections)} separate stories; each section cites only "
+                  "its own sources, and figures are compared within each.", ""]
+        for n, section in enumerate(briefing.sections, 1):
+            lines += [f"## {n}. {section.title}", ""]
+            about = [when_line(section), f"{_count(section.stories[0].independent_sources, 'source')} "
+                     f"{refs([s.id for s in section.sources], number)}" if section.stories else ""]
+            lines += [f"_{'; '.join(a for a in about if a)}_", ""]
+            lines += story_lines(section, number, "###")
+    else:
+        lines += story_lines(briefing, number, "##")
+    lines += ["## Sources", ""]
     lines += [source_line(s, number) for s in briefing.sources]
     if briefing.dropped:
         lines += ["", "## Dropped before summarising", ""]
@@ -63,6 +64,23 @@ def to_markdown(briefing: Briefing) -> str:
         f"{'; filled from source sentences' if run.fallback_used else ''}.</sub>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def story_lines(briefing: Briefing, number: dict[str, int], heading: str) -> list[str]:
+    """One story's summary, key points, disagreements and timeline, under headings of this level."""
+    lines = [summary_cited(briefing, number), ""]
+    lines += [f"{heading} Key points", ""]
+    lines += [f"- {cited(p, number)} {_support(p)}" for p in briefing.key_points]
+    lines.append("")
+    if briefing.disagreements:
+        lines += [f"{heading} Where sources disagree", ""]
+        lines += [f"- {dispute.about}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
+        lines.append("")
+    if briefing.timeline:
+        lines += [f"{heading} Timeline", ""]
+        lines += [timeline_line(entry, number) for entry in briefing.timeline]
+        lines.append("")
+    return lines
 
 
 def when_line(briefing: Briefing) -> str:
@@ -128,7 +146,11 @@ def source_line(source: SourceInfo, number: dict[str, int]) -> str:
 
 def source_count(point: KeyPoint) -> str:
     """How many independent sources support a point, e.g. '3 sources'."""
-    return f"{point.independent_sources} source{'' if point.independent_sources == 1 else 's'}"
+    return _count(point.independent_sources, "source")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _support(point: KeyPoint) -> str:

@@ -30,7 +30,7 @@ class LLMSettings(BaseModel):
     seed: int | None = Field(7, description="Sampling seed, for repeatable runs where supported.")
     timeout_s: float = Field(120.0, gt=0, description="Timeout of one LLM request, in seconds.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries of a failed LLM request.")
-    concurrency: int = Field(2, ge=1, le=64, description="Map calls in flight at once.")
+    concurrency: int = Field(2, ge=1, le=64, description="LLM calls of one briefing in flight at once.")
     send_max_tokens: bool = Field(
         True,
         description="Also send the legacy `max_tokens` field: llama.cpp ignores "
@@ -73,7 +73,7 @@ class PipelineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompts: dict[str, str] = Field(
-        default_factory=lambda: {"map": "v1", "collapse": "v1", "reduce": "v1", "title": "v1"},
+        default_factory=lambda: {"map": "v3", "collapse": "v1", "reduce": "v3", "title": "v1"},
         description="Prompt version per stage, e.g. {'map': 'v1'}.",
     )
     facts_token_budget: int = Field(
@@ -85,8 +85,13 @@ class PipelineSettings(BaseModel):
         "bounds what one long article costs in embedding, grouping and verification.",
     )
     read_tokens: int = Field(
-        1600, ge=0, description="Article tokens (chunk.encoding) the LLM reads per briefing: the most salient "
+        1600, ge=0, description="Article tokens (chunk.encoding) the listing prompts (map v1, v2) read per batch, "
+        "split among its stories by their text: the most salient "
         "sentences first, none restating another; 0 reads every kept sentence.",
+    )
+    rewrite_passages: int = Field(
+        12, ge=1, le=100, description="Passages of a story a rewrite prompt (map v3) rewrites at most, most salient "
+        "and least repetitive first: each is one LLM call.",
     )
     timeline_events: int = Field(
         6, ge=0, le=50, description="Dated events in a briefing's timeline at most (its own sentences first)."
@@ -101,8 +106,17 @@ class VerifySettings(BaseModel):
     min_content_overlap: float = Field(
         0.5, ge=0.0, le=1.0, description="Share of a mapped fact's content words that must occur in its chunk."
     )
+    rewrite_in_order: float = Field(
+        0.8, ge=0.0, le=1.0, description="Share of a rewritten passage's words (map v3) that must occur in the "
+        "passage in the same order: a small model that recombines a passage's words gets who did what wrong, "
+        "which the judge mostly misses; a compression keeps the order.",
+    )
     min_key_points: int = Field(4, ge=1, description="Fewer verified points: add source sentences.")
-    max_key_points: int = Field(8, ge=1, description="Most key points in a briefing.")
+    max_key_points: int = Field(10, ge=1, description="Most key points of one story.")
+    points_words: int = Field(
+        220, ge=20, description="Words of key points in one story at most: the coverage budget, spent on the points "
+        "in the order they come (the most important and least repetitive first).",
+    )
 
 
 class FidelitySettings(BaseModel):
@@ -228,6 +242,10 @@ class DigestSettings(BaseModel):
     output_dir: str = Field("digests", description="Folder the Markdown, HTML, JSON and Atom outputs go to.")
     max_stories: int = Field(20, ge=1, description="Most stories in one digest (highest ranked kept).")
     feed_entries: int = Field(30, ge=1, description="Digests listed in the Atom feed of digests.")
+    continues_days: int = Field(
+        3, ge=0, le=30, description="Days back whose digests are searched for the story a new one continues "
+        "(their articles are grouped with the new ones, as one batch's are); 0: none.",
+    )
 
     @model_validator(mode="after")
     def _known_timezone(self) -> DigestSettings:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
@@ -415,6 +415,14 @@ class Store:
         """Return a date's digest row, or None."""
         with self.sessions() as session:
             return session.get(DigestRow, day)
+
+    def earlier_digests(self, day: str, days: int) -> list[DigestRow]:
+        """The stored digests of the `days` dates before `day`, newest first."""
+        first = (date.fromisoformat(day) - timedelta(days=days)).isoformat()
+        query = (select(DigestRow).where(DigestRow.date < day, DigestRow.date >= first, DigestRow.digest.is_not(None))
+                 .order_by(DigestRow.date.desc()))
+        with self.sessions() as session:
+            return list(session.scalars(query).all())
 
     def list_digests(self, *, offset: int = 0, limit: int = 20, status: str | None = None) -> tuple[
         list[DigestRow], int

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import re
 
-_ABBREV = r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bU\.S\.)(?<!\bvs\.)(?<!\b[A-Z]\.)"
+_ABBREV = (r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bU\.S\.)(?<!\bvs\.)(?<!\b[A-Z]\.)"
+           r"(?<!\bRep\.)(?<!\bReps\.)(?<!\bSen\.)(?<!\bSens\.)(?<!\bGov\.)(?<!\bGen\.)(?<!\bLt\.)(?<!\bCol\.)"
+           r"(?<!\bProf\.)(?<!\bRev\.)(?<!\bSgt\.)(?<!\bCapt\.)")
 # Western sentences end in .!?… before a space and a capital; Chinese and Japanese ones in 。！？
 # with no space after (not inside a quotation: 「行く。」と言った is one sentence).
-_SENT_SPLIT = re.compile(_ABBREV + r"(?<=[.!?…])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9])|(?<=[。！？])(?![」』）”])\s*")
+# why: a closing quote or bracket after the full stop stays with its sentence ("... themselves.”")
+_SENT_SPLIT = re.compile(_ABBREV + r"(?<=[.!?…])\s+(?=[\"“‘(]?[A-Z0-9])|(?<=[.!?…][\"”’)])\s+(?=[\"“‘(]?[A-Z0-9])"
+                         r"|(?<=[。！？])(?![」』）”])\s*")
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+_CASED_WORD = re.compile(r"[A-Za-z0-9]+(?:['’][a-z]+)?")
 _ATTRIBUTION = re.compile(
     r"\b(said|says|told|according\s+to|reported|reports|stated|announced|added|confirmed"
     r"|warned|argued|noted|wrote|claimed|insisted|explained|described|concludes|asks)\b"
@@ -47,6 +52,12 @@ _SENTENCE_STARTERS = STOPWORDS | frozenset(
 )
 
 
+_PROMOTION = re.compile(r"\b(sign up|subscribe|newsletter|click here|read more|follow us|download (?:the|our) app)\b",
+                        re.IGNORECASE)
+_CONDITIONS = frozenset("if unless not no never without whether nor".split())
+_CONTEXT_OPENER = re.compile(r"^\W*(they|them|it|he|she|his|her|their|its|these|those|both|such)\b", re.IGNORECASE)
+
+
 def sentences(text: str) -> list[str]:
     """Split text into sentences."""
     return [s.strip() for s in _SENT_SPLIT.split(text.strip()) if s.strip()]
@@ -65,6 +76,103 @@ def content_words(text: str) -> set[str]:
 def refers_to_document(text: str) -> bool:
     """Tell whether text talks about the document or the task instead of the news."""
     return bool(_META_REFERENCE.search(text))
+
+
+def standalone_problem(text: str) -> str | None:
+    """Why a sentence cannot be read on its own, as a briefing's points are, or None: it opens
+    with a pronoun it does not resolve ("They have used them ..."), shouts (a headline of another
+    story in capitals), promotes ("Sign up for ... newsletter"), or holds half a quotation."""
+    if _CONTEXT_OPENER.match(text):
+        return "opens with a pronoun it does not resolve"
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
+        return "written in capitals (a headline, not a sentence)"
+    if _PROMOTION.search(text):
+        return "promotes a newsletter or another page"
+    if text.count("“") != text.count("”") or text.count('"') % 2:
+        return "a quotation cut in two"
+    return None
+
+
+def kept_in_order(shorter: str, longer: str, *, own_words: bool = False) -> float:
+    """Share of the words `shorter` takes from `longer` that keep their order there (longest common
+    subsequence): 1.0 for a compression, low for a sentence that recombines the words. Words of its
+    own (a spun word set right, "on" for "connected") do not count, unless `own_words`: then they
+    count against it, as for a sentence that may only compress."""
+    b = words(longer)
+    a = words(shorter) if own_words else [w for w in words(shorter) if w in set(b)]
+    return len(_aligned(a, b)) / len(a) if a else 0.0
+
+
+def changes_who_did_what(shorter: str, longer: str, reach: int = 6) -> bool:
+    """Tell whether a compression puts a word after another name than its source does: "Sullivan
+    said Biden signed" compressed to "Sullivan signed" keeps its words in order, yet changes who
+    signed. Each content word the two share (in order) is compared by the closest name before it,
+    within `reach` words and the same sentence, in the compression and in the source."""
+    a, b = _cased_words(shorter), _cased_words(longer)
+    for i, j in _aligned([w.lower() for w, _ in a], [w.lower() for w, _ in b]):
+        word = a[i][0]
+        if word[0].isupper() or word.lower() in STOPWORDS:
+            continue
+        mine = _name_before(a, i, reach)
+        if mine is not None and mine != _name_before(b, j, len(b)):
+            return True
+    return False
+
+
+def drops_a_condition(shorter: str, longer: str) -> bool:
+    """Tell whether a compression leaves out a negation or condition of the part of `longer` it
+    compresses ("If the news is confirmed, it will ..." shortened to "The news is confirmed"):
+    deleting one word then turns a fact around, and the order check cannot see a deletion."""
+    a = words(shorter)
+    located = [(w, n) for n, sentence in enumerate(sentences(longer) or [longer]) for w in words(sentence)]
+    pairs = _aligned(a, [w for w, _ in located])
+    if not pairs:
+        return False
+    first, last = pairs[0][1], pairs[-1][1]
+    start = first
+    while start > max(0, first - 3) and located[start - 1][1] == located[first][1]:
+        start -= 1  # a condition just before, in the same sentence ("If the news is confirmed")
+    kept = set(a)
+    return any(_is_condition(w) and w not in kept for w, _ in located[start:last + 1])
+
+
+def _is_condition(word: str) -> bool:
+    return word in _CONDITIONS or word.endswith(("n't", "n’t"))
+
+
+def _cased_words(text: str) -> list[tuple[str, int]]:
+    """Words with their case kept, each with the number of the sentence it is in."""
+    return [(w, n) for n, sentence in enumerate(sentences(text) or [text]) for w in _CASED_WORD.findall(sentence)]
+
+
+def _name_before(tokens: list[tuple[str, int]], at: int, reach: int) -> str | None:
+    sentence = tokens[at][1]
+    for k in range(at - 1, max(-1, at - 1 - reach), -1):
+        word, n = tokens[k]
+        if n != sentence:
+            return None
+        if word[0].isupper() and word.lower() not in _SENTENCE_STARTERS:
+            return word.lower()
+    return None
+
+
+def _aligned(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    """Index pairs of a longest common subsequence of two word lists."""
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) - 1, -1, -1):
+        for j in range(len(b) - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if a[i] == b[j] else max(table[i + 1][j], table[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
 
 
 def dates(text: str) -> set[str]:

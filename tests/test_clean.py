@@ -127,6 +127,13 @@ def test_sentences_do_not_end_at_titles_initials_or_abbreviations() -> None:
     ]
 
 
+def test_a_closing_quote_after_the_full_stop_stays_with_its_sentence() -> None:
+    text = "Zelensky said: “The rockets will speak for themselves.” The policy changed (as planned.) It ended."
+    assert sentences(text) == [
+        "Zelensky said: “The rockets will speak for themselves.”", "The policy changed (as planned.)", "It ended.",
+    ]
+
+
 def test_japanese_paragraphs_are_kept_and_split_at_their_own_sentence_marks() -> None:
     text = (
         "東京で震度５弱の地震があった。気象庁によると、けが人は報告されていない。\n"

@@ -64,3 +64,16 @@ def test_a_timeline_lists_dated_events_in_order_each_cited_and_the_span_comes_fr
     assert date_span(undated_corpus.articles) is None  # "December 2023" is background, not when it happened
     events = timeline([], undated_corpus.index, dict.fromkeys(published), limit=6)
     assert [e.date.when for e in events][:1] == ["2023-12"] and events[-1].date.when is None  # unresolved last
+
+
+def test_a_point_restating_a_source_sentence_is_one_timeline_event_not_two() -> None:
+    from service.models import KeyPoint
+
+    text = ("Kyiv has begun putting the missiles to use in recent days, hitting a military airfield in Crimea "
+            "last week as well as forces in another occupied area overnight.")
+    article = Article(id=Article.make_id(text), text=text, origin="wire", published=MONDAY)
+    corpus = prepare([article], make_settings())
+    rewrite = KeyPoint(text="Kyiv has begun putting the missiles to use, hitting a military airfield in Crimea "
+                            "last week and forces in another occupied area overnight.", sources=[article.id])
+    events = timeline([rewrite], corpus.index, {article.id: MONDAY}, limit=6)
+    assert [e.text for e in events] == [rewrite.text]

@@ -122,6 +122,29 @@ def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_an
     assert len(feedparser.parse((cli_env / "feed.atom").read_bytes()).entries) == 1
 
 
+def test_a_story_that_continues_an_earlier_digest_links_to_it_and_lists_what_is_new(
+    cli_env: Path, record_mode: str
+) -> None:
+    *earlier, spun = sorted(EXAMPLES.iterdir())  # 000 (April), 001 and 002 (November); 003 a day later
+    assert main(["ingest", *map(str, earlier), "--date", "2024-11-17"]) == 0
+    with cassette("test_digest/continues-first", record_mode):
+        assert main(["digest", "run", "--date", "2024-11-17"]) == 0
+    assert main(["ingest", str(spun), "--date", DAY]) == 0
+    with cassette("test_digest/continues-next", record_mode):
+        assert main(["digest", "run", "--date", DAY]) == 0
+    first = Digest.model_validate_json((cli_env / "2024-11-17.json").read_text())
+    assert len(first.stories) == 2 and all(s.continues is None for s in first.stories)  # nothing before it
+    [was] = [s for s in first.stories if set(s.article_ids) == set(_ids()[1:3])]
+    [story] = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text()).stories
+    assert story.continues is not None and story.briefing is not None
+    assert (story.continues.date, story.continues.story_id) == ("2024-11-17", was.id)  # the same event, not April's
+    said = [p.text for p in story.briefing.summary_sentences + story.briefing.key_points]
+    assert {p.text for p in story.continues.new} <= set(said)
+    markdown = (cli_env / f"{DAY}.md").read_text()
+    assert f"Continues “{was.briefing.title}”" in markdown and "New since 2024-11-17" in markdown  # type: ignore[union-attr]
+    assert "New since 2024-11-17" in (cli_env / f"{DAY}.html").read_text()
+
+
 def test_a_killed_run_resumes_after_the_stories_it_finished(
     settings: Settings, tmp_path: Path, llm_base_url: str, record_mode: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,10 +10,13 @@ from service.clean import clean_article
 from service.models import Article, Chunk, Fact, Paragraph, Provenance
 from service.pipeline.calls import LLMCaller
 from service.pipeline.collapse import collapse_facts, facts_tokens, parse_merged_lines
-from service.pipeline.map import ground_facts, merge_duplicates, parse_fact_lines
-from service.pipeline.reduce import parse_briefing
+from service.pipeline.map import ground_facts, merge_duplicates, parse_fact_lines, parse_rewrite
+from service.pipeline.prepare import prepare
+from service.pipeline.read import passages
+from service.pipeline.reduce import parse_briefing, summary_over_facts
 from service.prompts import load_prompt
 from service.settings import Settings
+from service.text import drops_a_condition, kept_in_order, sentences, standalone_problem
 from tests.conftest import addressed
 
 CHUNK = Chunk(
@@ -124,3 +127,94 @@ def test_collapse_merges_until_under_budget_and_keeps_provenance(
     assert facts_tokens(collapsed, settings.chunk.encoding) <= 200
     known = {p for f in facts for p in f.provenance}
     assert collapsed and all(f.provenance and set(f.provenance) <= known for f in collapsed)
+
+
+PASSAGE = Chunk(
+    id="a-s3",
+    article_id="a",
+    tokens=60,
+    paragraphs=[Paragraph(
+        article_id="a", index=4,
+        text="The adviser, Jake Sullivan, said Mr. Biden signed the bill on Wednesday, a day after the Senate "
+             "approved it by 78 votes to 18.",
+    )],
+)
+
+
+def test_a_rewrite_is_one_sentence_whose_passage_is_its_provenance() -> None:
+    [fact] = parse_rewrite("Sentence: Mr. Biden signed the bill on Wednesday.\nIt was approved by 78 votes.", PASSAGE)
+    assert fact.text == "Mr. Biden signed the bill on Wednesday."
+    assert fact.provenance == [Provenance(article_id="a", paragraph=4)]
+    assert parse_rewrite("Mr. Biden signed the", PASSAGE) == []  # cut off by the completion cap
+
+
+def test_a_rewrite_that_recombines_its_passage_is_rejected_a_compression_kept(settings: Settings) -> None:
+    compressed = _fact("Sullivan said Mr. Biden signed the bill on Wednesday.")
+    recombined = _fact("The Senate signed the bill by 78 votes on Wednesday after Biden approved it.")
+    swapped = _fact("Jake Sullivan signed the bill after the Senate approved it on Wednesday.")  # in order, yet
+    kept, rejected = ground_facts([compressed, recombined, swapped], PASSAGE, settings,
+                                  in_order=settings.verify.rewrite_in_order)
+    assert [f.text for f in kept] == [compressed.text]
+    assert "recombines its passage" in rejected[0].reason and "who did what" in rejected[1].reason
+    assert ground_facts([swapped], PASSAGE, settings)[0] == [swapped]  # listed facts are not held to this
+    assert kept_in_order(compressed.text, PASSAGE.paragraphs[0].text) == 1.0
+
+
+@pytest.mark.parametrize(("rewrite", "dropped"), [
+    ("The news is confirmed, and Russia will respond harshly.", True),  # "If the news is confirmed"
+    ("Biden authorised the strikes in Kursk.", True),  # "did not authorise"
+    ("Biden did not authorise the strikes in Kursk.", False),
+])
+def test_a_rewrite_may_not_leave_out_a_condition_or_negation(rewrite: str, dropped: bool) -> None:
+    passage = ("“If the news is confirmed, Russia will respond harshly,” Slutsky said. "
+               "Biden did not authorise the strikes in Kursk before November.")
+    assert drops_a_condition(rewrite, passage) is dropped
+
+
+def test_a_summary_sentence_reply_keeps_the_facts_as_the_points() -> None:
+    facts = [_fact("The council approved a budget of 40 million dollars.", "a"), _fact("Two schools are funded.", "b")]
+    draft = summary_over_facts("Sentence: The council approved a budget. It funds schools.\nMore.", facts, 0.8)
+    assert [(p.text, p.cited) for p in draft.summary] == [("The council approved a budget.", ["a", "b"])]
+    assert [(p.text, p.cited) for p in draft.points] == [(f.text, [f.provenance[0].article_id]) for f in facts]
+    recombined = summary_over_facts("Two schools approved a budget of 40 million dollars.", facts, 0.8)
+    assert recombined.summary == [] and len(recombined.points) == 2  # the lead point will lead instead
+    assert recombined.rejected[0].stage == "summary" and "who did what" in recombined.rejected[0].reason
+
+
+def test_passages_are_short_runs_of_one_paragraph_most_salient_first_never_overlapping(settings: Settings) -> None:
+    text = ("The council approved a budget of 40 million dollars on Monday. It passed by nine votes to two. "
+            "Mayor Quimby welcomed it.\n"
+            "The budget funds two new schools in the north of Springfield and repairs to the harbour bridge, "
+            "which has been closed since March, and a new bus line that will run every ten minutes.\n"
+            "Critics said the plan spends too much on roads. The vote followed a long debate.")
+    article = Article(id="a", text=text, origin="t")
+    corpus = prepare([article], settings)
+    chunks = passages(corpus.index, settings.chunk.encoding, count=3)
+    assert 1 <= len(chunks) <= 3
+    seen: set[str] = set()
+    for chunk in chunks:
+        [paragraph] = chunk.paragraphs
+        assert 1 <= len(paragraph.sentences) <= 3 and paragraph.sentences[0] not in seen
+        assert len(paragraph.text.split()) <= 45 or len(paragraph.sentences) == 1
+        assert paragraph.text in text.split("\n")[paragraph.index - 1]  # its own paragraph, in order
+        seen.update(paragraph.sentences)
+    assert passages(corpus.index, settings.chunk.encoding, count=1) == chunks[:1]
+
+
+@pytest.mark.parametrize(("sentence", "alone"), [
+    ("They have used them to attack civilians as well.", False),
+    ("It was the first such strike.", False),
+    ("BIDEN 'PHOTO OP' IN KYIV NOT ENOUGH, US MUST SEND MORE LETHAL AID", False),
+    ("Sign up for CNN's Wonder Theory science newsletter.", False),
+    ("Italy said it would send aid.", True),
+    ("Theresa May said the vote would go ahead.", True),
+    ("The ATACMS, made by Lockheed Martin, has a range of 300 km.", True),
+])
+def test_a_sentence_that_cannot_be_read_on_its_own_is_not_a_point(sentence: str, alone: bool) -> None:
+    assert (standalone_problem(sentence) is None) is alone
+
+
+def test_titles_before_names_do_not_end_a_sentence() -> None:
+    text = "McCaul was joined on the trip by Reps. Darrell Issa and Sen. Jim Risch. They met Gen. Syrskyi."
+    assert sentences(text) == ["McCaul was joined on the trip by Reps. Darrell Issa and Sen. Jim Risch.",
+                               "They met Gen. Syrskyi."]

@@ -11,7 +11,8 @@ import pytest
 
 from service.embeddings import Embedder
 from service.llm import build_chat_model
-from service.models import Article, Briefing
+from service.models import Article, Briefing, KeyPoint
+from service.neutral import neutrality_problem
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
 from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
@@ -59,12 +60,17 @@ def test_one_run_embeds_each_sentence_once(recorded: tuple[Briefing, Any], count
     briefing, _ = recorded
     twice = {text: n for text, n in counted.runs.items() if n > 1}
     assert not twice, f"embedded more than once: {twice}"
-    shipped = [p.text for p in briefing.summary_sentences + briefing.key_points]
+    shipped = [p.text for b in briefing.story_briefings() for p in b.summary_sentences + b.key_points]
     assert set(shipped) <= set(counted.runs)  # the claims went through this embedder too
 
 
 def _briefing_sentences(briefing: Briefing) -> list[str]:
-    return [briefing.title, *[s.text for s in briefing.summary_sentences], *[p.text for p in briefing.key_points]]
+    return [text for b in [briefing, *briefing.sections]
+            for text in [b.title, *[s.text for s in b.summary_sentences], *[p.text for p in b.key_points]]]
+
+
+def _points(briefing: Briefing) -> list[KeyPoint]:
+    return [p for b in briefing.story_briefings() for p in b.summary_sentences + b.key_points]
 
 
 def _ngrams(text: str, n: int = 6) -> set[tuple[str, ...]]:
@@ -92,10 +98,31 @@ def test_every_point_cites_an_existing_source(recorded: tuple[Briefing, Any]) ->
     briefing, _ = recorded
     ids = {s.id for s in briefing.sources}
     assert len(ids) == 4
-    assert briefing.key_points
-    for point in [*briefing.summary_sentences, *briefing.key_points]:
+    assert all(b.key_points for b in briefing.story_briefings())
+    for point in _points(briefing):
         assert point.sources, point.text
         assert set(point.sources) <= ids, point.text
+
+
+def test_two_events_get_a_section_each_citing_only_their_own_articles(
+    recorded: tuple[Briefing, Any], example_articles: list[Article]
+) -> None:
+    briefing, _ = recorded
+    file_of = {a.id: a.origin.rsplit("/", 1)[-1][:3] for a in example_articles}
+    november, april = briefing.sections  # ranked by independent sources: 3, then 1
+    assert sorted(file_of[s.id] for s in november.sources) == ["001", "002", "003"]
+    assert [file_of[s.id] for s in april.sources] == ["000"]
+    for section in briefing.sections:
+        own = {s.id for s in section.sources}
+        cited = {a for p in section.summary_sentences + section.key_points for a in p.sources}
+        cited |= {a for e in section.timeline for a in e.sources}
+        cited |= {a for d in section.disagreements for c in d.claims for a in c.sources}
+        assert cited and cited <= own, section.title
+        assert [s.id for s in section.stories] == [story.id for story in section.stories[:1]]
+    assert not april.disagreements and november.disagreements  # the range dispute is the November story's
+    assert briefing.sources == november.sources + april.sources and not briefing.key_points
+    assert briefing.summary_sentences == [november.summary_sentences[0], april.summary_sentences[0]]
+    assert briefing.run.llm_calls == sum(s.run.llm_calls for s in briefing.sections)
 
 
 def test_every_number_occurs_in_a_cited_source(
@@ -103,7 +130,7 @@ def test_every_number_occurs_in_a_cited_source(
 ) -> None:
     briefing, _ = recorded
     text_of = {a.id: a.text for a in example_articles}
-    for point in [*briefing.summary_sentences, *briefing.key_points]:
+    for point in _points(briefing):
         cited_numbers = set().union(*(numbers(text_of[s]) for s in point.sources))
         assert numbers(point.text) <= cited_numbers, point.text
 
@@ -121,15 +148,15 @@ def test_run_record_accounts_for_calls_and_tokens(recorded: tuple[Briefing, Any]
     run = briefing.run
     assert run.llm_calls == len(tape.requests) > 0
     assert run.prompt_tokens > 0 and run.completion_tokens > 0
-    assert run.prompts == {"map": "v1", "collapse": "v1", "reduce": "v1", "title": "v1"}
+    assert run.prompts == {"map": "v3", "collapse": "v1", "reduce": "v3", "title": "v1"}
     assert run.seconds >= run.llm_seconds >= 0
     assert run.facts_proposed >= run.facts_kept
 
 
 def test_completion_cap_is_sent_and_holds(recorded: tuple[Briefing, Any]) -> None:
     """llama.cpp ignores max_completion_tokens: the legacy max_tokens must go too, and hold."""
-    _, tape = recorded
-    caps = {load_prompt(stage, "v1").max_tokens for stage in ("map", "reduce", "title")}
+    briefing, tape = recorded
+    caps = {load_prompt(stage, version).max_tokens for stage, version in briefing.run.prompts.items()}
     for request, response in zip(tape.requests, tape.responses, strict=True):
         body = json.loads(request.body)
         assert body["max_tokens"] == body["max_completion_tokens"] in caps
@@ -140,8 +167,10 @@ def test_completion_cap_is_sent_and_holds(recorded: tuple[Briefing, Any]) -> Non
 def test_json_output_has_the_documented_shape(recorded: tuple[Briefing, Any]) -> None:
     briefing, _ = recorded
     data = json.loads(to_json(briefing))
-    assert {"title", "summary", "key_points", "sources", "dropped", "run"} <= set(data)
-    assert {"text", "sources"} <= set(data["key_points"][0])
+    assert {"title", "summary", "key_points", "sources", "dropped", "run", "sections"} <= set(data)
+    section = data["sections"][0]
+    assert {"title", "summary", "key_points", "timeline", "disagreements", "sources", "stories"} <= set(section)
+    assert {"text", "sources", "independent_sources"} <= set(section["key_points"][0])
     assert {"id", "title", "origin", "flags"} <= set(data["sources"][0])
     assert {"source", "text", "reason"} <= set(data["dropped"][0])
     assert {"model", "prompts", "llm_calls", "prompt_tokens", "completion_tokens", "seconds"} <= set(data["run"])
@@ -151,10 +180,13 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
     briefing, _ = recorded
     md = to_markdown(briefing)
     assert md.startswith(f"# {briefing.title}\n")
-    points = md.split("## Key points", 1)[1].split("\n## ", 1)[0]
-    bullets = [line for line in points.splitlines() if line.startswith("- ")]
-    assert len(bullets) == len(briefing.key_points)
-    assert all(re.search(r"\[\d\]", line) for line in bullets)
+    headings = re.findall(r"^## (\d)\. (.*)$", md, re.MULTILINE)
+    assert headings == [(str(n), s.title) for n, s in enumerate(briefing.sections, 1)]
+    for section, part in zip(briefing.sections, md.split("### Key points")[1:], strict=True):
+        bullets = [line for line in part.split("\n##", 1)[0].splitlines() if line.startswith("- ")]
+        assert len(bullets) == len(section.key_points)
+        assert all(re.search(r"\[\d\]", line) for line in bullets)
+    assert md.count("## Sources") == 1
     assert "## Dropped before summarising" in md and "meta-commentary" in md
 
 
@@ -162,13 +194,14 @@ def test_every_point_counts_its_independent_sources_and_the_title_is_a_headline(
     recorded: tuple[Briefing, Any]
 ) -> None:
     briefing, _ = recorded
-    points = briefing.summary_sentences + briefing.key_points
-    assert all(p.independent_sources == len(set(p.sources)) >= 1 for p in points)
-    points_md = to_markdown(briefing).split("## Key points", 1)[1].split("\n## ", 1)[0]
+    assert all(p.independent_sources == len(set(p.sources)) >= 1 for p in _points(briefing))
+    points_md = to_markdown(briefing).split("### Key points", 1)[1].split("\n#", 1)[0]
     bullets = [line for line in points_md.splitlines() if line.startswith("- ")]
     assert bullets and all(re.search(r"\(\d sources?; support", line) for line in bullets)
-    assert "briefing from" not in briefing.title and len(briefing.title.split()) >= 4
-    assert not re.fullmatch(r"[A-Z][\w-]*(, [A-Z][\w-]*)+", briefing.title.split(":")[0])  # not a list of names
+    for section in briefing.sections:
+        assert "briefing from" not in section.title and len(section.title.split()) >= 4
+        assert not re.fullmatch(r"[A-Z][\w-]*(, [A-Z][\w-]*)+", section.title.split(":")[0])  # not a list of names
+        assert neutrality_problem(section.title) is None
 
 
 def test_a_fact_two_independent_sources_state_counts_two() -> None:
@@ -233,6 +266,7 @@ def test_instructions_inside_an_article_are_content_not_commands(llm_base_url: s
     model = build_chat_model(settings.llm, llm_base_url)
     with cassette("test_pipeline/injection", record_mode) as tape:
         briefing = brief(prepare([article], settings), settings=settings, model=model)
+    assert not briefing.sections and briefing.key_points  # one story: no sections, as before there were any
     [dropped] = [d for d in briefing.dropped if "addressed to an AI or the reader" in d.reason]
     assert dropped.paragraph == 2
     sent = " ".join(json.loads(r.body)["messages"][1]["content"] for r in tape.requests)

@@ -144,7 +144,8 @@ def test_a_poisoned_job_fails_after_bounded_retries_and_never_blocks_the_queue(
 ) -> None:
     store = Store(database_url)
     with serve(env, tmp_path / "serve.log") as served, worker(env, tmp_path / "worker.log"):
-        poisoned = _post(served, f"{POISON} {LONG}")
+        # every paragraph carries the marker: whichever passage the pipeline reads, its call fails
+        poisoned = _post(served, "\n\n".join(f"{POISON} said: {p}" for p in LONG.split("\n") if p.strip()))
         healthy = [_post(served, f"{LONG}\n\nEdition {n}.") for n in range(3)]
         wait_for(lambda: _done(store, poisoned, *healthy), timeout_s=120)
     row = store.get_briefing(poisoned)

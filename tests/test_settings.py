@@ -39,6 +39,6 @@ def test_serving_settings_leave_the_fingerprint_and_shaping_settings_change_it(
 def test_overrides_replace_prompt_versions_and_model_on_a_copy() -> None:
     settings = Settings()
     local = settings.with_overrides(prompts={"map": "v2"}, model="other")
-    assert local.pipeline.prompts["map"] == "v2" and local.pipeline.prompts["reduce"] == "v1"
-    assert local.llm.model == "other" and settings.pipeline.prompts["map"] == "v1"
+    assert local.pipeline.prompts["map"] == "v2" and local.pipeline.prompts["reduce"] == "v3"
+    assert local.llm.model == "other" and settings.pipeline.prompts["map"] == "v3"
     assert local.fingerprint() != settings.fingerprint()

@@ -18,6 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
 from service.aio import run_sync
+from service.digest.continuity import link_earlier
 from service.digest.inputs import DigestInputs, collect
 from service.digest.outputs import write_outputs
 from service.errors import BackendError, BriefingError
@@ -185,6 +186,10 @@ def assemble(
     store.drop_story_briefings(plan.date, keep={p.key for p in plan.stories})
     totals.seconds = round((datetime.now(UTC) - plan.started_at).total_seconds(), 3)
     stories = sorted((r.story for r in results), key=lambda story: story.rank)
+    if days := settings.digest.continues_days:
+        earlier = [Digest.model_validate(row.digest) for row in store.earlier_digests(plan.date, days) if row.digest]
+        ids = list(dict.fromkeys([*plan.article_ids, *(a for d in earlier for s in d.stories for a in s.article_ids)]))
+        link_earlier(stories, earlier, store.articles_by_ids(ids), settings)
     digest = Digest(
         date=plan.date, timezone=settings.digest.timezone,
         status=Status.DONE if all(story.briefing for story in stories) else Status.PARTIAL,

@@ -13,13 +13,12 @@ from service.errors import ConfigError
 from service.models import Digest, DigestStory, KeyPoint
 from service.render import (
     cited,
-    claims_cited,
     refs,
     source_count,
     source_line,
     source_name,
     source_numbers,
-    summary_cited,
+    story_lines,
     timeline_line,
     when_line,
 )
@@ -63,13 +62,13 @@ def _story_markdown(story: DigestStory) -> list[str]:
     number = source_numbers(brief)
     when = f" · {when_line(brief)}" if brief.date_span else ""
     lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}{when}_", ""]
-    lines += [summary_cited(brief, number), ""]
-    lines += [f"- {cited(p, number)} _({source_count(p)})_" for p in brief.key_points]
-    if brief.timeline:
-        lines += ["", "Timeline:", ""] + [timeline_line(entry, number) for entry in brief.timeline]
-    for dispute in story.disagreements:
-        lines += ["", f"> **Sources disagree on {dispute.about}:** {claims_cited(dispute, number)}"]
-    lines += ["", "Sources:"]
+    if (was := story.continues) is not None:
+        lines += [f"_Continues “{was.title}” from [the digest for {was.date}]({was.date}.md)._", ""]
+        lines += [f"**New since {was.date}:**", ""]
+        lines += [f"- {cited(p, number)}" for p in was.new] or ["- nothing the earlier briefing did not say"]
+        lines.append("")
+    lines += story_lines(brief, number, "###")
+    lines += ["### Sources", ""]
     lines += [source_line(s, number) for s in brief.sources]
     return lines + [""]
 
@@ -103,6 +102,7 @@ def _story_html(story: DigestStory) -> list[str]:
     parts = [
         f"<h2 id='{e(story.id)}'>{story.rank}. {e(brief.title)}</h2>",
         f"<p class='meta'>{e(_sources_line(story))}{e(f' · {when_line(brief)}' if brief.date_span else '')}</p>",
+        *_continues_html(story, number),
         f"<p>{summary or e(brief.summary)}</p><ul>",
         *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)} "
           f"<span class='meta'>({source_count(p)})</span></li>" for p in brief.key_points),
@@ -174,6 +174,16 @@ def _named(name: str) -> ET.Element:
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _continues_html(story: DigestStory, number: dict[str, int]) -> list[str]:
+    if (was := story.continues) is None:
+        return []
+    e = html.escape
+    new = [f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup></li>" for p in was.new]
+    return [f"<p class='meta'>Continues <a href='{e(was.date)}.html#{e(was.story_id)}'>{e(was.title)}</a> "
+            f"({e(was.date)}).</p><h3>New since {e(was.date)}</h3>",
+            f"<ul>{''.join(new) or '<li>nothing the earlier briefing did not say</li>'}</ul>"]
 
 
 def _disputed_html(point: KeyPoint) -> str:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from service.clean import judge_paragraph
 from service.evals.dataset import Case
 from service.fidelity.checker import FidelityChecker
-from service.models import Article, Briefing
-from service.text import has_attribution, numbers, words
+from service.models import Article, Briefing, KeyPoint
+from service.neutral import neutrality_problem
+from service.text import numbers, words
 
 # Which way is better, for marking the best variant; None: shown, never ranked.
 METRICS: dict[str, str | None] = {
@@ -27,17 +27,13 @@ METRICS: dict[str, str | None] = {
     "tokens": "lower",
     "seconds": "lower",
 }
-_HEDGES = re.compile(r"\b(may|might|could|likely|potentially|possibly|perhaps|probably|appears? to|seems? to)\b", re.I)
-_LOADED = re.compile(
-    r"\b(landmark|historic|staggering|shocking|slammed|blasted|brutal|disastrous|heroic|outrageous|"
-    r"devastating|stunning|massive|huge|dramatic(ally)?|radical|extremist|regime|terrorists?)\b",
-    re.I,
-)
-
-
 def briefing_sentences(briefing: Briefing) -> list[str]:
-    """Every sentence a reader sees: summary and key points."""
-    return [s.text for s in briefing.summary_sentences] + [p.text for p in briefing.key_points]
+    """Every sentence a reader sees: each story's summary and key points."""
+    return [p.text for b in briefing.story_briefings() for p in _written(b)]
+
+
+def _written(briefing: Briefing) -> list[KeyPoint]:
+    return [*briefing.summary_sentences, *briefing.key_points]
 
 
 def case_metrics(
@@ -45,7 +41,8 @@ def case_metrics(
 ) -> tuple[dict[str, float], list[str]]:
     """Return the metrics of one briefing and the expectations it failed."""
     sentences = briefing_sentences(briefing)
-    text = " ".join([briefing.title, *sentences])
+    stories = briefing.story_briefings()
+    text = " ".join([*(b.title for b in stories), *sentences])
     failed: list[str] = []
     scored = checker.score({a.id: a.text for a in articles}, " ".join(sentences) or briefing.title)
     leaked = [p for p in case.expect.must_not_include if re.search(p, text, re.I)]
@@ -58,8 +55,8 @@ def case_metrics(
     if case.expect.stories is not None and len(briefing.stories) != case.expect.stories:
         failed.append(f"grouped into {len(briefing.stories)} stories, expected {case.expect.stories}")
     run = briefing.run
-    drafted = sum(1 for r in run.rejected if r.stage in ("summary", "key point"))
-    kept_llm = sum(1 for s in [*briefing.summary_sentences, *briefing.key_points] if s.origin == "llm")
+    drafted = sum(1 for r in run.rejected if r.stage in ("summary", "key point") and r.origin == "llm")
+    kept_llm = sum(1 for b in stories for s in _written(b) if s.origin == "llm")
     source_words = sum(len(words(a.text)) for a in articles)
     measured = {
         "fidelity": scored.score,
@@ -68,7 +65,7 @@ def case_metrics(
         "boilerplate_leakage": _share(len(leaked), len(case.expect.must_not_include), empty=0.0),
         "coverage": _share(len(case.expect.must_include) - len(missing), len(case.expect.must_include)),
         "numbers_traceable": _numbers_traceable(briefing, articles),
-        "neutrality": 1.0 - _share(sum(1 for s in sentences if not _neutral(s)), len(sentences), empty=0.0),
+        "neutrality": 1.0 - _share(sum(1 for s in sentences if neutrality_problem(s)), len(sentences), empty=0.0),
         "length_words": float(len(words(text))),
         "compression": round(len(words(text)) / source_words, 4) if source_words else 0.0,
         "llm_calls": float(run.llm_calls),
@@ -82,18 +79,10 @@ def case_metrics(
     return measured, failed
 
 
-def _neutral(sentence: str) -> bool:
-    if judge_paragraph(sentence).reason:
-        return False
-    if _LOADED.search(sentence):
-        return False
-    return not (_HEDGES.search(sentence) and not has_attribution(sentence))
-
-
 def _numbers_traceable(briefing: Briefing, articles: list[Article]) -> float:
     text_of = {a.id: a.text for a in articles}
     total = traced = 0
-    for point in [*briefing.summary_sentences, *briefing.key_points]:
+    for point in (p for b in briefing.story_briefings() for p in _written(b)):
         cited = set().union(*(numbers(text_of[s]) for s in point.sources if s in text_of))
         for number in numbers(point.text):
             total += 1
@@ -105,7 +94,7 @@ def _disagreements_found(briefing: Briefing, case: Case) -> float:
     expected = case.expect.disagreements
     if not expected:
         return 0.0
-    listed = " ".join(c.text for d in briefing.disagreements for c in d.claims).lower()
+    listed = " ".join(c.text for b in briefing.story_briefings() for d in b.disagreements for c in d.claims).lower()
     hits = sum(1 for d in expected if all(v.lower() in listed for v in d.values))
     return hits / len(expected)
 

@@ -33,10 +33,10 @@ class Variant(BaseModel):
     model: str | None = None
     backend: str | None = None
 
-    @property
-    def key(self) -> str:
-        """Return a file-safe name; recordings of different variants never collide."""
-        parts = [f"{stage}-{self.prompts.get(stage, 'v1')}" for stage in STAGES]
+    def key(self, defaults: dict[str, str]) -> str:
+        """Return a file-safe name of the prompt versions it runs (its own over `defaults`, the
+        settings'); recordings of different variants never collide."""
+        parts = [f"{stage}-{self.prompts.get(stage, defaults.get(stage, 'v1'))}" for stage in STAGES]
         if self.model:
             parts.append("model-" + re.sub(r"[^A-Za-z0-9.]+", "-", self.model))
         return "_".join(parts)
@@ -145,7 +145,7 @@ def _run_case(
     result = CaseResult(variant=variant.label, case=case.id)
     try:
         articles = case.load_articles()
-        path = dataset.cassettes / variant.key / f"{case.id}.yaml"
+        path = dataset.cassettes / variant.key(settings.pipeline.prompts) / f"{case.id}.yaml"
         if not record and not path.is_file():
             raise ConfigError(f"no recording at {path}; run with --record against a live backend first")
         with cassette(path, "rewrite" if record else "none"):

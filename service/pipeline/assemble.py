@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.clean import judge_paragraph
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
+from service.neutral import neutrality_problem
 from service.pipeline.extract import best_sentences
 from service.pipeline.reduce import Draft, DraftPoint
+from service.pipeline.salience import specifics_of
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
-from service.text import refers_to_document
+from service.text import standalone_problem
 
 _DUPLICATE = 0.85
+_RESTATES = 0.7  # this close, a sentence naming nothing new (no name, number or date) restates one before it
 _SUMMARY_SENTENCES = 2
+_FILL_FROM = 0.75  # share of the points' word budget below which source sentences fill it
 
 
 class Assembled:
@@ -30,17 +33,30 @@ class Assembled:
 def assemble(draft: Draft, index: SourceIndex, verifier: Verifier, settings: VerifySettings) -> Assembled:
     """Verify every drafted sentence, then fill with source sentences when too little survives."""
     out = Assembled()
+    out.rejected += draft.rejected
     vectors: list[np.ndarray] = []
-    out.summary = _verified(draft.summary, verifier, vectors, out.rejected, "summary", _SUMMARY_SENTENCES)
-    out.points = _verified(draft.points, verifier, vectors, out.rejected, "key point", settings.max_key_points)
+    covered: set[str] = set()
+    out.summary = _verified(draft.summary, verifier, vectors, covered, out.rejected, "summary", _SUMMARY_SENTENCES)
+    out.points = _verified(draft.points, verifier, vectors, covered, out.rejected, "key point",
+                           settings.max_key_points, settings.points_words)
+    if not out.summary and len(out.points) > settings.min_key_points:
+        out.summary = [out.points.pop(0)]  # why: the lead point is written and verified; better than a quote
     if not out.summary:
         out.summary = best_sentences(index, verifier, _SUMMARY_SENTENCES, vectors)
         vectors += [verifier.vector(p.text) for p in out.summary]
         out.fallback_used = True
-    if len(out.points) < settings.min_key_points:
-        missing = settings.min_key_points - len(out.points)
-        out.points += best_sentences(index, verifier, missing, vectors)
-        out.fallback_used = True
+    words = sum(len(p.text.split()) for p in out.points)
+    if len(out.points) < settings.min_key_points or (
+            len(out.points) < settings.max_key_points and words < settings.points_words * _FILL_FROM):
+        # why: the coverage budget is spent on verified source sentences when the model's points leave it unspent
+        covered |= {x for p in out.summary for x in specifics_of(p.text)}
+        for point in best_sentences(index, verifier, settings.max_key_points - len(out.points), vectors, covered):
+            size = len(point.text.split())
+            if len(out.points) >= settings.min_key_points and words + size > settings.points_words:
+                continue
+            words += size
+            out.points.append(point)
+            out.fallback_used = True
     return out
 
 
@@ -48,40 +64,44 @@ def _verified(
     drafts: list[DraftPoint],
     verifier: Verifier,
     vectors: list[np.ndarray],
+    covered: set[str],
     rejected: list[Rejected],
     stage: str,
     limit: int,
+    words: int | None = None,
 ) -> list[KeyPoint]:
+    """The drafts that are neutral, supported and new (not restating a kept sentence), up to `limit`
+    and `words`; `vectors` and `covered` (names, numbers, dates) grow with what is kept."""
     kept: list[KeyPoint] = []
+    spent = 0
     for draft in drafts:
         if len(kept) >= limit:
             break
-        reason = _neutrality_problem(draft.text)
+        if words is not None and kept and spent + len(draft.text.split()) > words:
+            continue  # why: over the coverage budget; a shorter point further down may still fit
+        reason = neutrality_problem(draft.text) or standalone_problem(draft.text)
         if reason:
-            rejected.append(Rejected(text=draft.text, reason=reason, stage=stage))
+            rejected.append(Rejected(text=draft.text, reason=reason, stage=stage, origin=draft.origin))
             continue
         support = verifier.check(draft.text, draft.cited)
         if not support.supported and draft.cited:
             # why: a tiny model often cites the wrong number; re-attribute, then check again.
             support = verifier.check(draft.text, [])
         if not support.supported:
-            rejected.append(Rejected(
-                text=draft.text, reason=support.reason or "unsupported", stage=stage, unsupported=not support.addressed
-            ))
+            rejected.append(Rejected(text=draft.text, reason=support.reason or "unsupported", stage=stage,
+                                     unsupported=not support.addressed, origin=draft.origin))
             continue
         vector = verifier.vector(draft.text)
-        if vectors and max(float(vector @ v) for v in vectors) >= _DUPLICATE:
-            rejected.append(Rejected(text=draft.text, reason="repeats an earlier sentence", stage=stage))
+        closest = max((float(vector @ v) for v in vectors), default=0.0)
+        if closest >= _DUPLICATE or (closest >= _RESTATES and not specifics_of(draft.text) - covered):
+            rejected.append(Rejected(text=draft.text, reason="repeats an earlier sentence", stage=stage,
+                                     origin=draft.origin))
             continue
         vectors.append(vector)
+        covered |= specifics_of(draft.text)
+        spent += len(draft.text.split())
         kept.append(
-            KeyPoint(text=draft.text, sources=support.sources, support=support.score, evidence=support.evidence)
+            KeyPoint(text=draft.text, sources=support.sources, support=support.score, evidence=support.evidence,
+                     origin=draft.origin)
         )
     return kept
-
-
-def _neutrality_problem(text: str) -> str | None:
-    if refers_to_document(text):
-        return "talks about the document, not the news"
-    verdict = judge_paragraph(text)
-    return f"not neutral: {verdict.reason}" if verdict.reason else None

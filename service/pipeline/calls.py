@@ -3,9 +3,10 @@ and accounts for calls, tokens and time."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -47,29 +48,47 @@ class CallStats:
 
 @dataclass
 class LLMCaller:
-    """The chat model, bound to one run's backend settings and usage totals."""
+    """The chat model, bound to one run's backend settings, its bound on calls in flight and its
+    usage totals (and, for one story of a batch, the batch's totals too)."""
 
     model: BaseChatModel
     llm: LLMSettings
     stats: CallStats = field(default_factory=CallStats)
+    totals: CallStats | None = None
+    limit: asyncio.Semaphore | None = None
+
+    def __post_init__(self) -> None:
+        if self.limit is None:
+            self.limit = asyncio.Semaphore(self.llm.concurrency)
+
+    def for_story(self) -> LLMCaller:
+        """A caller for one story of a batch: its own usage, counted into this caller's too, and
+        the same bound on calls in flight, so stories briefed at once do not multiply it."""
+        return replace(self, stats=CallStats(), totals=self.stats)
 
     async def ask(self, prompt: Prompt, values: dict[str, str]) -> str:
         """Render a prompt, call the model capped at the prompt's `max_tokens`, and return the
         reply without lines that echo the instructions."""
         system, user = prompt.render(**values)
         capped = with_token_cap(self.model, prompt.max_tokens, self.llm)
-        self.stats.started()
-        try:
-            reply = await capped.ainvoke([SystemMessage(system), HumanMessage(user)])
-        except Exception as err:  # noqa: BLE001 - every client failure maps onto the error tree
-            raise as_briefing_error(err) from err
-        finally:
-            self.stats.finished()
-        self.stats.calls += 1
-        self.stats.by_stage[prompt.name] = self.stats.by_stage.get(prompt.name, 0) + 1
+        counted = [s for s in (self.stats, self.totals) if s is not None]
+        assert self.limit is not None
+        async with self.limit:
+            for stats in counted:
+                stats.started()
+            try:
+                reply = await capped.ainvoke([SystemMessage(system), HumanMessage(user)])
+            except Exception as err:  # noqa: BLE001 - every client failure maps onto the error tree
+                raise as_briefing_error(err) from err
+            finally:
+                for stats in counted:
+                    stats.finished()
         usage = getattr(reply, "usage_metadata", None) or {}
-        self.stats.prompt_tokens += int(usage.get("input_tokens", 0))
-        self.stats.completion_tokens += int(usage.get("output_tokens", 0))
+        for stats in counted:
+            stats.calls += 1
+            stats.by_stage[prompt.name] = stats.by_stage.get(prompt.name, 0) + 1
+            stats.prompt_tokens += int(usage.get("input_tokens", 0))
+            stats.completion_tokens += int(usage.get("output_tokens", 0))
         content = reply.content if isinstance(reply.content, str) else str(reply.content)
         return drop_echoed_instructions(content, prompt)
 

@@ -1,4 +1,4 @@
-"""Fallback: the best-supported source sentences, so even a weak model yields a true briefing."""
+"""Fallback: the best-supported neutral source sentences, so even a weak model yields a true briefing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.pipeline.salience import NoveltyPicker, salience
+from service.neutral import neutrality_problem
+from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 from service.pipeline.verify import SupportChecker
+from service.text import standalone_problem
 
 _MIN_WORDS, _MAX_WORDS = 8, 45
 _DEMONYM = re.compile(r"(ian|ean|ese|ish)$")
@@ -20,35 +22,32 @@ def best_sentences(
     checker: SupportChecker,
     count: int,
     taken: list[np.ndarray] | None = None,
+    covered: set[str] | None = None,
 ) -> list[KeyPoint]:
-    """Pick up to `count` salient, diverse, readable source sentences (corroborating sources are added
-    afterwards, for every point alike)."""
+    """Pick up to `count` readable, supported source sentences, none restating another or what is
+    `taken`: those stating names, numbers and dates beyond `covered` first, then the most salient
+    (corroborating sources are added afterwards, for every point alike)."""
     assert index.vectors is not None
     candidates = [i for i, s in enumerate(index.sentences) if _readable(s.text)]
     picker = NoveltyPicker(index, salience(index), candidates, taken)
+    order: list[int] = []
+    while (row := picker.next()) is not None:
+        if not picker.redundant(row):
+            picker.take(index.vectors[row])
+            order.append(row)
     points: list[KeyPoint] = []
-    while len(points) < count and (best := picker.next()) is not None:
-        if picker.redundant(best):
-            continue
-        vector = index.vectors[best]
-        sentence = index.sentences[best]
+    for row in new_facts_first(index, order, covered):
+        if len(points) >= count:
+            break
+        sentence = index.sentences[row]
         support = checker.check(sentence.text, [sentence.article_id])
-        if not support.supported:
-            continue
-        picker.take(vector)
-        points.append(
-            KeyPoint(
-                text=sentence.text,
-                sources=[sentence.article_id],
-                support=support.score,
-                evidence=support.evidence,
-                origin="extract",
-            )
-        )
+        if support.supported:
+            points.append(KeyPoint(text=sentence.text, sources=[sentence.article_id], support=support.score,
+                                   evidence=support.evidence, origin="extract"))
     return points
 
 
 def _readable(text: str) -> bool:
     n = len(text.split())
-    balanced = text.count("“") == text.count("”") and text.count('"') % 2 == 0
-    return _MIN_WORDS <= n <= _MAX_WORDS and not text.endswith("?") and text[0].isupper() and balanced
+    return (_MIN_WORDS <= n <= _MAX_WORDS and not text.endswith("?") and text[0].isupper()
+            and neutrality_problem(text) is None and standalone_problem(text) is None)

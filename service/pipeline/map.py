@@ -9,12 +9,20 @@ from service.models import Chunk, Fact, Provenance, Rejected
 from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
 from service.settings import Settings
-from service.text import content_words, refers_to_document, sentences
+from service.text import (
+    changes_who_did_what,
+    content_words,
+    drops_a_condition,
+    kept_in_order,
+    refers_to_document,
+    sentences,
+)
 
 _PARA_TAG = re.compile(r"\[\s*P\s*(\d+)\s*\]", re.IGNORECASE)
 _LEAD_TAG = re.compile(r"^\s*\[?\s*P\s*(\d+)\s*\]?\s*(?::|$|(?=\s))", re.IGNORECASE)
 _COMPLETE_LINE = re.compile(r"[.!?\"”’)\]]\s*$")
 _MIN_WORDS = 4
+_LABEL = re.compile(r"^\s*(?:sentence|rewrite|rewritten)\s*:\s*", re.IGNORECASE)
 
 
 def render_chunk(chunk: Chunk) -> str:
@@ -28,9 +36,30 @@ async def map_chunk(
     llm: LLMCaller,
     settings: Settings,
 ) -> tuple[list[Fact], list[Rejected]]:
-    """Ask the model for a chunk's facts; keep those grounded in the chunk, reject the rest."""
+    """Ask the model for a chunk's facts (or a passage's rewrite); keep those grounded in it, reject the rest."""
+    if prompt.output == "rewritten_sentence":
+        reply = await llm.ask(prompt, {"sentences": " ".join(p.text for p in chunk.paragraphs)})
+        kept, rejected = ground_facts(parse_rewrite(reply, chunk), chunk, settings,
+                                      in_order=settings.verify.rewrite_in_order)
+        # why: the passage was chosen for what it adds to the story; when its rewrite fails, its
+        # picked sentence itself keeps that place
+        return kept or [Fact(text=chunk.paragraphs[0].sentences[0], provenance=_provenance(chunk),
+                             origin="extract")], rejected
     reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
     return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
+
+
+def parse_rewrite(reply: str, chunk: Chunk) -> list[Fact]:
+    """The first complete sentence of a rewrite; the passage it rewrote is its provenance."""
+    text = _LABEL.sub("", strip_bullet(next((line for line in reply.splitlines() if line.strip()), "")))
+    first = (sentences(text) or [""])[0].strip(" \"“”")
+    if len(first.split()) < _MIN_WORDS or not _COMPLETE_LINE.search(first) or refers_to_document(first):
+        return []
+    return [Fact(text=first, provenance=_provenance(chunk))]
+
+
+def _provenance(chunk: Chunk) -> list[Provenance]:
+    return [Provenance(article_id=chunk.article_id, paragraph=p.index) for p in chunk.paragraphs]
 
 
 def parse_fact_lines(reply: str, chunk: Chunk) -> list[Fact]:
@@ -63,14 +92,21 @@ def parse_fact_lines(reply: str, chunk: Chunk) -> list[Fact]:
 
 
 def ground_facts(
-    facts: list[Fact], chunk: Chunk, settings: Settings
+    facts: list[Fact], chunk: Chunk, settings: Settings, *, in_order: float | None = None
 ) -> tuple[list[Fact], list[Rejected]]:
-    """Keep facts whose numbers, names and words occur in their chunk; reject the rest early."""
+    """Keep facts whose numbers, names and words occur in their chunk (and, for a rewrite, at least
+    `in_order` of its words in the passage's order); reject the rest early."""
     kept: list[Fact] = []
     rejected: list[Rejected] = []
     passage = " ".join(p.text for p in chunk.paragraphs)
     for fact in facts:
         problems = missing_specifics(fact.text, passage, settings.verify.min_content_overlap)
+        if in_order is not None and (share := kept_in_order(fact.text, passage)) < in_order:
+            problems.append(f"recombines its passage ({share:.0%} of its words in the passage's order)")
+        elif in_order is not None and changes_who_did_what(fact.text, passage):
+            problems.append("puts a word after another name than its passage does (who did what)")
+        elif in_order is not None and drops_a_condition(fact.text, passage):
+            problems.append("leaves out a negation or condition of its passage")
         if problems:
             rejected.append(Rejected(text=fact.text, reason="; ".join(problems), stage="map"))
         else:

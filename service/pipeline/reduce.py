@@ -6,10 +6,10 @@ import re
 
 from pydantic import BaseModel, Field
 
-from service.models import Fact, SourceInfo
+from service.models import Fact, KeyPointOrigin, Rejected, SourceInfo
 from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
-from service.text import sentences
+from service.text import changes_who_did_what, kept_in_order, sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _POINT_START = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)]|\[\s*\d+\s*\])")
@@ -21,6 +21,7 @@ class DraftPoint(BaseModel):
 
     text: str
     cited: list[str] = Field(default_factory=list)
+    origin: KeyPointOrigin = "llm"
 
 
 class Draft(BaseModel):
@@ -29,6 +30,7 @@ class Draft(BaseModel):
     title: str = ""
     summary: list[DraftPoint] = Field(default_factory=list)
     points: list[DraftPoint] = Field(default_factory=list)
+    rejected: list[Rejected] = Field(default_factory=list, description="Sentences parsing already refused.")
 
 
 async def reduce_facts(
@@ -36,8 +38,13 @@ async def reduce_facts(
     sources: list[SourceInfo],
     prompt: Prompt,
     llm: LLMCaller,
+    in_order: float = 1.0,
 ) -> Draft:
-    """Ask the model for a briefing over the facts and parse it."""
+    """Ask the model for a briefing over the facts and parse it; or, for a summary-sentence prompt,
+    for one summary sentence, with the facts (in the order given) as the points."""
+    if prompt.output == "summary_sentence":
+        reply = await llm.ask(prompt, {"facts": "\n".join(f"- {f.text}" for f in facts)})
+        return summary_over_facts(reply, facts, in_order)
     numbering = {s.id: n for n, s in enumerate(sources, 1)}
     fact_lines = "\n".join(
         f"[{','.join(str(numbering[a]) for a in f.article_ids)}] {f.text}" for f in facts
@@ -75,6 +82,31 @@ def parse_briefing(reply: str, source_ids: list[str]) -> Draft:
         if text:
             draft.summary.append(DraftPoint(text=text, cited=cited))
     return draft
+
+
+def summary_over_facts(reply: str, facts: list[Fact], in_order: float) -> Draft:
+    """The reply's first sentence as the summary, citing every fact's sources, when it restates one
+    of the facts in that fact's word order (a small model that recombines facts gets who did what
+    wrong); the facts, in the order given, as the points, each citing its own."""
+    cited = list(dict.fromkeys(a for f in facts for a in f.article_ids))
+    draft = Draft(points=[DraftPoint(text=f.text, cited=f.article_ids, origin=f.origin) for f in facts])
+    for sentence in sentences(_first_line(reply))[:1]:
+        if _restates_a_fact(sentence, facts, in_order):
+            draft.summary.append(DraftPoint(text=sentence, cited=cited))
+        else:
+            draft.rejected.append(Rejected(text=sentence, stage="summary",
+                                           reason="recombines the facts rather than restating one (who did what)"))
+    return draft
+
+
+def _restates_a_fact(sentence: str, facts: list[Fact], in_order: float) -> bool:
+    return any(kept_in_order(sentence, f.text, own_words=True) >= in_order
+               and not changes_who_did_what(sentence, f.text) for f in facts)
+
+
+def _first_line(reply: str) -> str:
+    line = next((line for line in reply.splitlines() if line.strip()), "")
+    return _LABEL.sub("", re.sub(r"^\s*sentence\s*:\s*", "", strip_bullet(line), flags=re.IGNORECASE)).strip()
 
 
 def _split_citations(text: str, source_ids: list[str]) -> tuple[str, list[str]]:

@@ -15,13 +15,24 @@ from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.sources import SourceIndex
 from service.llm import open_chat_model
-from service.models import Briefing, CleanArticle, Fact, KeyPoint, Rejected, RunRecord, SourceInfo, Story
+from service.models import (
+    Briefing,
+    Chunk,
+    CleanArticle,
+    DateSpan,
+    Fact,
+    KeyPoint,
+    Rejected,
+    RunRecord,
+    SourceInfo,
+    Story,
+)
 from service.pipeline.assemble import assemble
-from service.pipeline.calls import LLMCaller
+from service.pipeline.calls import CallStats, LLMCaller
 from service.pipeline.collapse import collapse_facts
 from service.pipeline.map import map_chunk, merge_duplicates
 from service.pipeline.prepare import Corpus
-from service.pipeline.read import reading
+from service.pipeline.read import passages, reading
 from service.pipeline.reduce import Draft, reduce_facts
 from service.pipeline.timeline import date_span, timeline
 from service.pipeline.title import write_title
@@ -71,31 +82,74 @@ async def _run(
 ) -> Briefing:
     started = time.perf_counter()
     stories = [story] if story is not None else corpus.stories
-    cleaned = corpus.briefed(stories)
-    if not cleaned:
+    if not corpus.briefed(stories):
         raise NothingToBriefError("no article has any text left to brief after cleaning")
-    index = corpus.index.subset([c.article.id for c in cleaned])
-    disagreements = [d for s in stories for d in corpus.disagreements[s.id]]
     llm = LLMCaller(model, settings.llm)
+    if len(stories) == 1:
+        briefing = await _brief_story(corpus, stories[0], settings, prompts, llm, settings.pipeline.read_tokens,
+                                      progress, label="")
+        return briefing.model_copy(update={"skipped": corpus.skipped if story is None else []})
+    budgets = _split_budget(corpus, stories, settings)
+    # why: stories share the bound on calls in flight, so one story's reduce overlaps another's map
+    sections = await asyncio.gather(*(
+        _brief_story(corpus, s, settings, prompts, llm.for_story(), budget, progress, label=f" (story {n})")
+        for n, (s, budget) in enumerate(zip(stories, budgets, strict=True), 1)
+    ))
+    return _overview(list(sections), corpus, llm.stats, time.perf_counter() - started)
+
+
+def _split_budget(corpus: Corpus, stories: list[Story], settings: Settings) -> list[int]:
+    """Share the reading budget among stories by how much text each has, so a batch of several
+    stories costs the map stage what one story of the same text would."""
+    budget = settings.pipeline.read_tokens
+    if budget <= 0:
+        return [0] * len(stories)
+    sizes = [sum(len(p.text) for a in corpus.briefed([story]) for p in a.paragraphs) for story in stories]
+    total = sum(sizes) or 1
+    return [max(1, budget * size // total) for size in sizes]
+
+
+async def _brief_story(
+    corpus: Corpus,
+    story: Story,
+    settings: Settings,
+    prompts: dict[str, Prompt],
+    llm: LLMCaller,
+    read_tokens: int,
+    progress: Progress,
+    *,
+    label: str,
+) -> Briefing:
+    """Brief one story: read, map, collapse, reduce, verify, count, title, date; it cites only its own
+    articles, since everything it reads and checks against is the story's slice of the index."""
+    started = time.perf_counter()
+    cleaned = corpus.briefed([story])
+    index = corpus.index.subset([c.article.id for c in cleaned])
+    disagreements = corpus.disagreements[story.id]
     stats = llm.stats
     rejected: list[Rejected] = []
-    read = reading(cleaned, index, settings.pipeline.read_tokens, settings.chunk.encoding)
-    facts = await _map(read, prompts["map"], llm, settings, rejected, progress)
+    if prompts["map"].output == "rewritten_sentence":
+        chunks = passages(index, settings.chunk.encoding, settings.pipeline.rewrite_passages)
+    else:
+        read = reading(cleaned, index, read_tokens, settings.chunk.encoding)
+        chunks = [chunk for article in read for chunk in chunk_article(article, settings.chunk)]
+    facts = await _map(chunks, prompts["map"], llm, settings, rejected, progress, f"map chunks{label}")
     proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
     facts = merge_duplicates(facts)
-    progress.note(f"collapse: {len(facts)} facts")
+    progress.note(f"collapse{label}: {len(facts)} facts")
     facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
     sources = [_source_info(c) for c in cleaned]
-    progress.note(f"reduce: {len(facts)} facts from {len(sources)} sources")
-    draft = await reduce_facts(facts, sources, prompts["reduce"], llm) if facts else Draft()
-    progress.note("verify")
+    progress.note(f"reduce{label}: {len(facts)} facts from {len(sources)} sources")
+    draft = await reduce_facts(facts, sources, prompts["reduce"], llm, settings.verify.rewrite_in_order) \
+        if facts else Draft()
+    progress.note(f"verify{label}")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
     # why: verification is CPU work; on a thread it does not hold up other briefings on the shared loop.
     result = await asyncio.to_thread(assemble, draft, index, verifier, settings.verify)
     await asyncio.to_thread(_count_sources, result.summary + result.points, index, verifier)
     for point in result.summary + result.points:
         point.disputed = disputed(point.text, disagreements)
-    progress.note("title")
+    progress.note(f"title{label}")
     title, title_rejected = await write_title(
         result.summary + result.points[:3], index, verifier, prompts["title"], llm
     )
@@ -124,34 +178,66 @@ async def _run(
         summary_sentences=result.summary,
         key_points=result.points,
         disagreements=disagreements,
-        stories=stories,
+        stories=[story],
         date_span=date_span(cleaned),
         timeline=events,
         sources=sources,
         dropped=[d for c in corpus.articles if c.article.id in briefed for d in c.dropped],
-        skipped=corpus.skipped if story is None else [],
         run=run,
     )
 
 
+def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, seconds: float) -> Briefing:
+    """A batch of several stories: one section per story, in rank order, under an overview that
+    holds what is the batch's own (every source once, what was dropped or skipped, the run's
+    totals); each story's points, timeline and disagreements stay in its section."""
+    runs = [s.run for s in sections]
+    spans = [s.date_span for s in sections if s.date_span]
+    lead_sentences = [s.summary_sentences[0] for s in sections if s.summary_sentences]
+    run = runs[0].model_copy(update={
+        "llm_calls": stats.calls,
+        "prompt_tokens": stats.prompt_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "seconds": round(seconds, 3),
+        "llm_seconds": round(stats.busy_seconds, 3),
+        "facts_proposed": sum(r.facts_proposed for r in runs),
+        "facts_kept": sum(r.facts_kept for r in runs),
+        "collapse_rounds": max(r.collapse_rounds for r in runs),
+        "rejected": [rejected for r in runs for rejected in r.rejected],
+        "unsupported_dropped": sum(r.unsupported_dropped for r in runs),
+        "fallback_used": any(r.fallback_used for r in runs),
+    })
+    return Briefing(
+        title="; ".join(s.title for s in sections),
+        summary=" ".join(p.text for p in lead_sentences),
+        summary_sentences=lead_sentences,
+        key_points=[],
+        stories=[story for s in sections for story in s.stories],
+        date_span=DateSpan(start=min(s.start for s in spans), end=max(s.end for s in spans)) if spans else None,
+        sources=[source for s in sections for source in s.sources],
+        dropped=[d for s in sections for d in s.dropped],
+        skipped=corpus.skipped,
+        run=run,
+        sections=[s.model_copy(update={"dropped": []}) for s in sections],
+    )
+
+
 async def _map(
-    cleaned: list[CleanArticle],
+    chunks: list[Chunk],
     prompt: Prompt,
     llm: LLMCaller,
     settings: Settings,
     rejected: list[Rejected],
     progress: Progress,
+    step: str,
 ) -> list[Fact]:
-    chunks = [chunk for article in cleaned for chunk in chunk_article(article, settings.chunk)]
-    limit = asyncio.Semaphore(settings.llm.concurrency)
     done = 0
 
     async def one(chunk_index: int) -> tuple[list[Fact], list[Rejected]]:
         nonlocal done
-        async with limit:
-            result = await map_chunk(chunks[chunk_index], prompt, llm, settings)
+        result = await map_chunk(chunks[chunk_index], prompt, llm, settings)
         done += 1
-        progress.step("map chunks", done, len(chunks))
+        progress.step(step, done, len(chunks))
         return result
 
     results = await asyncio.gather(*(one(i) for i in range(len(chunks))))

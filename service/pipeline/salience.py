@@ -9,10 +9,11 @@ import numpy as np
 from service.clean import EDITORIAL
 from service.fidelity.sources import SourceIndex
 from service.models import FlagKind
-from service.text import has_attribution, numbers, proper_names
+from service.text import dates, has_attribution, numbers, proper_names
 
 # Two sentences this similar state one fact: the second adds nothing.
 REDUNDANT = 0.8
+_ENOUGH_NEW = 2  # new specifics from which a sentence counts as wholly new
 _FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5}
 
 
@@ -88,3 +89,27 @@ class NoveltyPicker:
     def close(self, rows: np.ndarray) -> None:
         """Stop offering these rows."""
         self.open[rows] = False
+
+
+def new_facts_first(index: SourceIndex, rows: list[int], covered: set[str] | None = None) -> list[int]:
+    """The picked rows reordered so each next one names what none before it did (people, places,
+    numbers, dates) beyond `covered`: central sentences of several sources restate one fact, and a
+    story's other facts often sit in one source's less central sentences. Ties keep the given order."""
+    specifics = {row: specifics_of(index.sentences[row].text) for row in rows}
+    covered = set(covered or ())
+    rank = {row: n for n, row in enumerate(rows)}
+    left = set(rows)
+    out: list[int] = []
+    while left:
+        best = max(left, key=lambda row: (min(len(specifics[row] - covered), _ENOUGH_NEW), -rank[row]))
+        if not specifics[best] - covered:  # nothing new is left anywhere: the rest in the given order
+            return out + sorted(left, key=rank.__getitem__)
+        left.remove(best)
+        covered |= specifics[best]
+        out.append(best)
+    return out
+
+
+def specifics_of(text: str) -> set[str]:
+    """The names, numbers and dates a sentence states, lower-cased."""
+    return {name.lower() for name in proper_names(text)} | numbers(text) | dates(text)

@@ -11,7 +11,11 @@ from datetime import datetime
 from service.dates import find_dates
 from service.fidelity.sources import SourceIndex
 from service.models import CleanArticle, DateSpan, KeyPoint, TimelineEntry
+from service.neutral import neutrality_problem
 from service.pipeline.salience import salience
+from service.text import content_words, standalone_problem
+
+_SAME_EVENT = 0.6  # share of content words two entries share when they restate one event
 
 
 def date_span(articles: list[CleanArticle]) -> DateSpan | None:
@@ -27,21 +31,29 @@ def timeline(
     """Up to `limit` dated events: the briefing's own dated sentences first, then the most salient dated
     source sentences; in date order, those whose date cannot be resolved last."""
     entries: list[TimelineEntry] = []
-    seen: set[str] = set()
+    seen: list[set[str]] = []
+
+    def new(text: str) -> bool:  # why: a point rewritten from a source sentence restates it
+        words = content_words(text)
+        if any(len(words & other) >= _SAME_EVENT * len(words | other) for other in seen):
+            return False
+        seen.append(words)
+        return True
+
     for point in points:
         entry = _entry(point.text, point.sources, published)
-        if entry and point.text not in seen:
+        if entry and new(point.text):
             entries.append(entry)
-            seen.add(point.text)
     scores = salience(index)
     for n in sorted(range(len(index.sentences)), key=lambda i: -scores[i]):
         if len(entries) >= limit:
             break
         sentence = index.sentences[n]
+        if neutrality_problem(sentence.text) or standalone_problem(sentence.text):
+            continue  # why: a source sentence listed as an event is held to what a point is
         entry = _entry(sentence.text, [sentence.article_id], published)
-        if entry and sentence.text not in seen:
+        if entry and new(sentence.text):
             entries.append(entry)
-            seen.add(sentence.text)
     entries = entries[:limit]
     dated = sorted((e for e in entries if e.date.when), key=lambda e: e.date.when or "")
     return dated + [e for e in entries if not e.date.when]

@@ -8,11 +8,11 @@ import re
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
+from service.neutral import neutrality_problem
 from service.pipeline.calls import LLMCaller
 from service.pipeline.salience import salience
 from service.pipeline.verify import SupportChecker
 from service.prompts import Prompt
-from service.text import refers_to_document
 
 _MAX_WORDS = 16
 
@@ -25,7 +25,7 @@ async def write_title(
     llm: LLMCaller,
 ) -> tuple[str, list[Rejected]]:
     """Ask for a headline over verified sentences; fall back to the lead sentence as a headline."""
-    fallback = lead_headline(sentences[0].text if sentences else _most_salient(index), checker)
+    fallback = lead_headline(_lead(sentences, index) if sentences else _most_salient(index), checker)
     if not sentences:
         return fallback, []
     reply = await llm.ask(prompt, {"briefing": "\n".join(s.text for s in sentences)})
@@ -60,6 +60,12 @@ def lead_headline(sentence: str, checker: SupportChecker) -> str:
     return text
 
 
+def _lead(sentences: list[KeyPoint], index: SourceIndex) -> str:
+    """The first sentence that cites no flagged source (garbled or spun wording makes a poor headline)."""
+    clean = [s for s in sentences if not any(index.flags.get(a) for a in s.sources)]
+    return (clean or sentences)[0].text
+
+
 def _most_salient(index: SourceIndex) -> str:
     scores = salience(index)
     return index.sentences[int(scores.argmax())].text if len(scores) else "News"
@@ -69,7 +75,7 @@ def clean_headline(reply: str) -> str:
     """Take the first non-empty line, without labels, quotes or markdown."""
     for line in reply.splitlines():
         line = re.sub(r"^\s*(headline|title)\s*:\s*", "", line.strip(), flags=re.IGNORECASE)
-        line = line.strip(" #*\"“”'")
+        line = line.strip(" #*\"“”'").rstrip(".")
         if line:
             return line
     return ""
@@ -78,7 +84,7 @@ def clean_headline(reply: str) -> str:
 def _title_problem(title: str, checker: SupportChecker) -> tuple[str, bool]:
     if len(title.split()) > _MAX_WORDS:
         return "too long for a headline", False
-    if refers_to_document(title):
-        return "talks about the document, not the news", False
+    if problem := neutrality_problem(title):
+        return problem, False
     support = checker.check(title, [])
     return ("", False) if support.supported else (support.reason or "unsupported", not support.addressed)
