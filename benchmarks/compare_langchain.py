@@ -48,9 +48,12 @@ def run_ours(paths: list[str], base_url: str) -> dict[str, Any]:
     briefing = brief(corpus, settings=settings, model=model)
     wall = time.perf_counter() - started
     run = briefing.run
-    text = "\n".join([briefing.title, briefing.summary, *[f"- {p.text}" for p in briefing.key_points]])
+    text = "\n".join([briefing.title, briefing.summary,
+                      *[f"- {p.text}" for b in briefing.story_briefings() for p in b.key_points]])
     figures = _figures(wall, run.llm_calls, run.prompt_tokens, run.completion_tokens, run.llm_seconds, text)
-    fenced = [part for prompt in meter.prompts for part in re.findall(r"<article>(.*?)</article>", prompt, re.S)]
+    # article text reaches the model fenced as <article> (listing prompts) or <sentences> (rewrite prompts)
+    fenced = [m.group(2) for prompt in meter.prompts
+              for m in re.finditer(r"<(article|sentences)>(.*?)</\1>", prompt, re.S)]
     return figures | _shares(meter.prompts, sum(_tokens(p) for p in fenced)) | {"floor": _floor(corpus)}
 
 

@@ -111,7 +111,8 @@ def serve(
         logging.getLogger(__name__).warning("no BRIEFING_API_KEYS set: every write will be refused with 401")
     if config.queue.start_worker:
         logging.getLogger(__name__).info("jobs run on a worker process this server starts (queue.start_worker)")
-    uvicorn.run(create_app(config, start_worker=config.queue.start_worker), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(config, start_worker=config.queue.start_worker), host=host, port=port, log_level="info",
+                timeout_keep_alive=config.api.keep_alive_s)
     return EXIT_OK
 
 

@@ -153,6 +153,10 @@ class ApiSettings(BaseModel):
     )
     retry_after_s: int = Field(30, ge=1, description="Retry-After sent with 503 when the LLM backend is down.")
     page_size: int = Field(20, ge=1, le=500, description="Default page size of list endpoints.")
+    keep_alive_s: int = Field(
+        75, ge=1, description="How long the server keeps an idle connection open: longer than clients keep "
+        "theirs (httpx: 5 s), so a client never sends on a connection the server is closing at that moment.",
+    )
     cache_briefings: int = Field(
         1000, ge=0, description="Finished briefings kept in memory for reads (they never change); 0: none."
     )
