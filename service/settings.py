@@ -90,7 +90,7 @@ class PipelineSettings(BaseModel):
         "sentences first, none restating another; 0 reads every kept sentence.",
     )
     rewrite_passages: int = Field(
-        12, ge=1, le=100, description="Passages of a story a rewrite prompt (map v3) rewrites at most, most salient "
+        8, ge=1, le=100, description="Passages of a story a rewrite prompt (map v3) rewrites at most, most salient "
         "and least repetitive first: each is one LLM call.",
     )
     timeline_events: int = Field(
