@@ -92,7 +92,7 @@ def test_a_hundred_clients_for_twenty_seconds_get_no_5xx_and_leave_no_job_unfini
     with serve(_env(database_url, backend, tmp_path), tmp_path / "serve.log") as served:
         seen = asyncio.run(_load(served.url))
         print(f"{database_url.split(':')[0]}: {sum(seen.values())} requests in {LOAD_S:.0f} s, by status {dict(seen)}")
-        assert sum(seen.values()) > CLIENTS * 3, seen  # every client was served again and again
+        assert sum(seen.values()) > CLIENTS * 2, seen  # every client was served again and again
         assert not [status for status in seen if status >= 500], seen
         wait_for(lambda: not _unfinished(store), timeout_s=180)
     assert seen[201] and seen[200], seen
