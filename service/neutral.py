@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from service.clean import judge_paragraph
-from service.text import has_attribution, refers_to_document
+from service.text import has_attribution, refers_to_document, standalone_problem
 
 _LOADED = re.compile(
     r"\b(landmark|historic|staggering|shocking|slammed|blasted|brutal|disastrous|heroic|outrageous|"
@@ -55,3 +55,9 @@ def neutrality_problem(text: str) -> str | None:
     if hedge := _HEDGES.search(text):
         return f"not neutral: speculates in the briefing's own voice ('{hedge.group(0)}')"
     return None
+
+
+def point_problem(text: str) -> str | None:
+    """Why a sentence cannot ship as a point (or a listed event), whoever wrote it: not neutral, or
+    not readable on its own; None when it can."""
+    return neutrality_problem(text) or standalone_problem(text)

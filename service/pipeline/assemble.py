@@ -6,13 +6,12 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
-from service.neutral import neutrality_problem
+from service.neutral import point_problem
 from service.pipeline.extract import best_sentences
 from service.pipeline.reduce import Draft, DraftPoint
 from service.pipeline.salience import specifics_of
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
-from service.text import standalone_problem
 
 _DUPLICATE = 0.85
 _RESTATES = 0.7  # this close, a sentence naming nothing new (no name, number or date) restates one before it
@@ -79,7 +78,7 @@ def _verified(
             break
         if words is not None and kept and spent + len(draft.text.split()) > words:
             continue  # why: over the coverage budget; a shorter point further down may still fit
-        reason = neutrality_problem(draft.text) or standalone_problem(draft.text)
+        reason = point_problem(draft.text)
         if reason:
             rejected.append(Rejected(text=draft.text, reason=reason, stage=stage, origin=draft.origin))
             continue

@@ -8,10 +8,9 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.neutral import neutrality_problem
+from service.neutral import point_problem
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 from service.pipeline.verify import SupportChecker
-from service.text import standalone_problem
 
 _MIN_WORDS, _MAX_WORDS = 8, 45
 _DEMONYM = re.compile(r"(ian|ean|ese|ish)$")
@@ -50,4 +49,4 @@ def best_sentences(
 def _readable(text: str) -> bool:
     n = len(text.split())
     return (_MIN_WORDS <= n <= _MAX_WORDS and not text.endswith("?") and text[0].isupper()
-            and neutrality_problem(text) is None and standalone_problem(text) is None)
+            and point_problem(text) is None)

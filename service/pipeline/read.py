@@ -13,9 +13,8 @@ import numpy as np
 from service.chunk import count_tokens
 from service.fidelity.sources import SourceIndex
 from service.models import Chunk, CleanArticle, Paragraph
-from service.neutral import neutrality_problem
+from service.neutral import point_problem
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
-from service.text import standalone_problem
 
 _PASSAGE_WORDS = 45
 
@@ -54,7 +53,7 @@ def passages(index: SourceIndex, encoding: str, count: int) -> list[Chunk]:
         if len(out) >= count:
             break
         text = index.sentences[row].text
-        if row in used or neutrality_problem(text) or standalone_problem(text):
+        if row in used or point_problem(text):
             continue  # why: a passage that cannot ship as it stands costs a call for nothing
         rows = [row]
         first = index.sentences[row]

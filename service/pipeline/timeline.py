@@ -11,9 +11,9 @@ from datetime import datetime
 from service.dates import find_dates
 from service.fidelity.sources import SourceIndex
 from service.models import CleanArticle, DateSpan, KeyPoint, TimelineEntry
-from service.neutral import neutrality_problem
+from service.neutral import point_problem
 from service.pipeline.salience import salience
-from service.text import content_words, standalone_problem
+from service.text import content_words
 
 _SAME_EVENT = 0.6  # share of content words two entries share when they restate one event
 
@@ -49,7 +49,7 @@ def timeline(
         if len(entries) >= limit:
             break
         sentence = index.sentences[n]
-        if neutrality_problem(sentence.text) or standalone_problem(sentence.text):
+        if point_problem(sentence.text):
             continue  # why: a source sentence listed as an event is held to what a point is
         entry = _entry(sentence.text, [sentence.article_id], published)
         if entry and new(sentence.text):
