@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evals.addressed_data import held_split, synthetic_attacks  # noqa: E402
+from evals.addressed_data import held_split, synthetic_attacks, user_oriented  # noqa: E402
 from service.addressed import get_address_model  # noqa: E402
 from service.embeddings import get_embedder  # noqa: E402
 from service.text import sentences, words  # noqa: E402
@@ -88,7 +88,7 @@ def main() -> None:
     args = parser.parse_args()
     attacks, news = held_split()
     held_templates = set(synthetic_attacks("held", 60))
-    user = {line.strip() for line in (ROOT / "evals/data/addressed/self_instruct_user_oriented.txt").open()}
+    user = set(user_oriented())
     source = {a: "held-out templates" if a in held_templates else "self-instruct user-oriented" if a in user
               else "PayloadsAllTheThings" for a in attacks}
     by_source: dict[str, list[bool]] = defaultdict(list)

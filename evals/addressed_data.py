@@ -1,6 +1,7 @@
 """Sentences addressed to an AI or the reader, and sentences that report: for training the address
 model (`evals/train_addressed.py`) and, from disjoint sources, for measuring it
-(`benchmarks/injection.py`). Sources and licences: evals/data/addressed/README.md.
+(`benchmarks/injection.py`). The public source files are not in the repository: where each
+comes from, its licence and where to put it are in evals/data/addressed/README.md.
 
 Two splits that share no source and no template:
 - train: self-instruct seed tasks, GPTFuzz questions and jailbreak templates, the TRAIN
@@ -157,7 +158,10 @@ def reports(payloads: list[str], n: int, seed: int = 11) -> list[str]:
 
 
 def _lines(name: str) -> list[str]:
-    return [line.strip() for line in (ADDRESSED / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    path = ADDRESSED / name
+    if not path.is_file():
+        raise SystemExit(f"{path} is missing: evals/data/addressed/README.md says where it comes from")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def _addressed_sentences(text: str) -> list[str]:
@@ -189,9 +193,14 @@ def cnn_dailymail() -> list[str]:
     return [json.loads(line)["text"] for line in _lines("cnn_dailymail.jsonl")]
 
 
+def user_oriented() -> list[str]:
+    """self-instruct's user-oriented instructions (held back)."""
+    return _lines("self_instruct_user_oriented.txt")
+
+
 def held_split() -> tuple[list[str], list[str]]:
     """(attacks, news paragraphs) for measuring, from sources training never saw."""
-    attacks = _lines("self_instruct_user_oriented.txt") + _lines("payloads_all_the_things.txt")
+    attacks = user_oriented() + _lines("payloads_all_the_things.txt")
     attacks += synthetic_attacks("held", 60)
     # why: the articles come as one block each; three sentences make a news paragraph
     split = [sentences(doc) for doc in cnn_dailymail()[_CNN_TRAIN:]]
