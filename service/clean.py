@@ -96,10 +96,14 @@ def paragraphs_of(article: Article) -> list[Paragraph]:
 
 
 def clean_article(
-    article: Article, addressed: Callable[[str], bool], paragraphs: list[Paragraph] | None = None
+    article: Article,
+    addressed: Callable[[str], bool],
+    paragraphs: list[Paragraph] | None = None,
+    flags: list[Flag] | None = None,
 ) -> CleanArticle:
     """Drop boilerplate, headings and paragraphs addressed to an AI or the reader (`addressed`
-    tells a sentence that is), and flag the article's quality; `paragraphs` when already split."""
+    tells a sentence that is), and flag the article's quality; `paragraphs` and `flags` when
+    already found."""
     kept: list[Paragraph] = []
     dropped: list[Dropped] = []
     in_speculation = False
@@ -118,7 +122,8 @@ def clean_article(
             kept.append(paragraph)
         else:
             dropped.append(Dropped(source=article.id, paragraph=index, text=text, reason=verdict.reason))
-    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text))
+    flags = quality_flags(article.text) if flags is None else flags
+    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=flags)
 
 
 def judge_paragraph(
