@@ -96,14 +96,10 @@ def paragraphs_of(article: Article) -> list[Paragraph]:
 
 
 def clean_article(
-    article: Article,
-    addressed: Callable[[str], bool],
-    paragraphs: list[Paragraph] | None = None,
-    flags: list[Flag] | None = None,
+    article: Article, addressed: Callable[[str], bool], paragraphs: list[Paragraph] | None = None
 ) -> CleanArticle:
     """Drop boilerplate, headings and paragraphs addressed to an AI or the reader (`addressed`
-    tells a sentence that is), and flag the article's quality; `paragraphs` and `flags` when
-    already found."""
+    tells a sentence that is), and flag the article's quality; `paragraphs` when already split."""
     kept: list[Paragraph] = []
     dropped: list[Dropped] = []
     in_speculation = False
@@ -122,8 +118,7 @@ def clean_article(
             kept.append(paragraph)
         else:
             dropped.append(Dropped(source=article.id, paragraph=index, text=text, reason=verdict.reason))
-    flags = quality_flags(article.text) if flags is None else flags
-    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=flags)
+    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text))
 
 
 def judge_paragraph(

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.addressed import get_address_model
-from service.clean import clean_article, paragraphs_of, quality_flags
-from service.despin import note, restore
+from service.clean import clean_article, paragraphs_of
 from service.disagree import find_disagreements
 from service.embeddings import DIMENSIONS, Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
-from service.models import Article, CleanArticle, Disagreement, Dropped, Flag, Paragraph, Skipped, Story
+from service.models import Article, CleanArticle, Disagreement, Dropped, Paragraph, Skipped, Story
 from service.progress import QUIET, Progress
 from service.settings import Settings
 
@@ -55,7 +54,6 @@ def prepare(
     reader), group stories and find disagreements."""
     skipped = list(skipped or [])
     embedder = embedder or get_embedder()
-    articles, flags = _despun(articles)
     split, cut = {}, {}
     for article in articles:
         split[article.id], cut[article.id] = _bounded(article, settings.pipeline.max_article_sentences)
@@ -71,7 +69,7 @@ def prepare(
 
     cleaned = []
     for article in articles:
-        result = clean_article(article, addressed, split[article.id], flags[article.id])
+        result = clean_article(article, addressed, split[article.id])
         result.dropped += cut[article.id]
         if result.paragraphs:
             cleaned.append(result)
@@ -90,22 +88,6 @@ def prepare(
         articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
         disagreements=disagreements,
     )
-
-
-def _despun(articles: list[Article]) -> tuple[list[Article], dict[str, list[Flag]]]:
-    """The articles with a spinner's substitutes undone where they are flagged word-spun, and each
-    article's quality flags (found on the text as it came)."""
-    out, flags = [], {}
-    for article in articles:
-        found = quality_flags(article.text)
-        if any(f.kind == "word-spun" for f in found):
-            text, restored = restore(article.text)
-            if restored:
-                article = article.model_copy(update={"text": text})
-                found = [Flag(kind=f.kind, note=note(restored)) if f.kind == "word-spun" else f for f in found]
-        out.append(article)
-        flags[article.id] = found
-    return out, flags
 
 
 def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped]]:
