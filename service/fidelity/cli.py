@@ -129,13 +129,21 @@ def train_judge(
     seed: Annotated[int | None, typer.Option(help="seed of pairs and training (default: TrainConfig's)")] = None,
     limit: Annotated[int | None, typer.Option(help="train on at most N pairs (a quick smoke run)")] = None,
     out: Annotated[Path | None, typer.Option(help="write the models here instead of service/data/onnx")] = None,
+    learning_rate: Annotated[float | None, typer.Option(help="peak learning rate (default: TrainConfig's)")] = None,
+    init: Annotated[Path | None, typer.Option(help="continue from these fine-tuned torch weights")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="also keep the fine-tuned torch weights here")] = None,
+    news: Annotated[Path | None, typer.Option(help="more news documents, JSON lines of {text}")] = None,
+    paraphrases: Annotated[Path | None, typer.Option(help="labelled paraphrase pairs, JSON lines")] = None,
 ) -> int:
     """Fine-tune the judge and export both ONNX models and the data card (needs the train extra)."""
     try:
         from service.fidelity.train import TrainConfig, train
         from service.onnx_models import ONNX_DIR
 
-        given = {"epochs": epochs, "seed": seed, "limit": limit}
+        given = {
+            "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate, "init": init,
+            "checkpoint": checkpoint, "news": news, "paraphrases": paraphrases,
+        }
         config = TrainConfig(**{k: v for k, v in given.items() if v is not None})
         with terminal_progress() as progress:
             train(config, out=out or ONNX_DIR, report=progress.note)

@@ -24,7 +24,7 @@ NegativeKind = Literal[
     "entity_swap", "number_change", "negation", "antonym", "role_swap", "added_detail",
     "wrong_combination", "absent_evidence",
 ]
-Kind = PositiveKind | NegativeKind | Literal["human"]
+Kind = PositiveKind | NegativeKind | Literal["human", "paraphrase"]
 POSITIVE_KINDS: tuple[PositiveKind, ...] = ("verbatim", "compressed", "fused", "cross_sentence")
 NEGATIVE_KINDS: tuple[NegativeKind, ...] = (
     "entity_swap", "number_change", "negation", "antonym", "role_swap", "added_detail",

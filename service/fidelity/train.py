@@ -51,10 +51,15 @@ class TrainConfig(BaseModel):
     warmup_share: float = 0.06
     max_tokens: int = 320
     pairs_per_sentence: int = 2
-    window_neighbours: int = 2  # evidence sentences on each side of a claim's source
+    window_neighbours: int = 1  # evidence sentences on each side of a claim's source
     init: Path | None = None  # continue from these fine-tuned weights instead of all-MiniLM-L6-v2
     limit: int | None = None  # for a quick smoke run: at most this many training pairs
     checkpoint: Path | None = None  # also keep the fine-tuned torch weights here
+    # Public data outside the repository (evals/data/judge/README.md): more news documents to
+    # build contrast pairs from, and labelled paraphrase pairs (word-order swaps among them).
+    news: Path | None = None  # JSON lines of {"text": article}
+    news_documents: int = 100  # at most this many of them
+    paraphrases: Path | None = None  # JSON lines of {"evidence", "claim", "supported"}
 
 
 class DataCard(BaseModel):
@@ -90,10 +95,33 @@ def training_pairs(
     documents = sorted({s for e in fit for s in e.sources})
     held = held_out_documents(examples)
     assert not set(documents) & held, "a held-out document would be trained on"
+    documents += news_documents(config, held)
     pairs = pairs_from_documents(documents, config.seed, config.pairs_per_sentence, config.window_neighbours)
     pairs += human_pairs(fit, embed) * HUMAN_REPEATS
+    pairs += paraphrase_pairs(config)
     random.Random(config.seed).shuffle(pairs)
     return pairs[: config.limit] if config.limit else pairs
+
+
+def news_documents(config: TrainConfig, held: set[str]) -> list[str]:
+    """Up to `config.news_documents` extra news articles, none sharing a sentence with a held-out
+    document (the same story may sit in two datasets)."""
+    if config.news is None:
+        return []
+    from service.text import sentences
+
+    held_sentences = {s for doc in held for s in sentences(doc)}
+    texts = [json.loads(line)["text"] for line in config.news.read_text(encoding="utf-8").splitlines() if line.strip()]
+    fresh = [t for t in texts if not set(sentences(t)) & held_sentences]
+    return fresh[: config.news_documents]
+
+
+def paraphrase_pairs(config: TrainConfig) -> list[Pair]:
+    """Labelled paraphrase pairs as (evidence, claim) pairs."""
+    if config.paraphrases is None:
+        return []
+    lines = config.paraphrases.read_text(encoding="utf-8").splitlines()
+    return [Pair(**json.loads(line), kind="paraphrase") for line in lines if line.strip()]
 
 
 def human_pairs(examples: list[Example], embed: Callable[[list[str]], np.ndarray]) -> list[Pair]:
@@ -205,6 +233,8 @@ def _batches(pairs: list[Pair], tokenizer: Any, config: TrainConfig) -> list[tup
 
 def _card(examples: list[Example], pairs: list[Pair], config: TrainConfig, seconds: float) -> DataCard:
     fit_docs = {p: len({s for e in examples if e.part == p for s in e.sources}) for p in FIT_PARTS}
+    if config.news is not None:
+        fit_docs["news"] = len(news_documents(config, held_out_documents(examples)))
     positives = sum(p.supported for p in pairs)
     return DataCard(
         seed=config.seed, documents=fit_docs, pairs=len(pairs), positives=positives,
