@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 _ABBREV = (r"(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bJr\.)(?<!\bU\.S\.)(?<!\bvs\.)(?<!\b[A-Z]\.)"
@@ -55,6 +56,9 @@ _SENTENCE_STARTERS = STOPWORDS | frozenset(
 _PROMOTION = re.compile(r"\b(sign up|subscribe|newsletter|click here|read more|follow us|download (?:the|our) app)\b",
                         re.IGNORECASE)
 _CONDITIONS = frozenset("if unless not no never without whether nor".split())
+_PREPOSITIONS = frozenset(
+    "of from by to for with against on at in into about over under between among toward towards".split()
+)
 _CONTEXT_OPENER = re.compile(r"^\W*(they|them|it|he|she|his|her|their|its|these|those|both|such)\b", re.IGNORECASE)
 
 
@@ -135,6 +139,22 @@ def drops_a_condition(shorter: str, longer: str) -> bool:
         start -= 1  # a condition just before, in the same sentence ("If the news is confirmed")
     kept = set(a)
     return any(_is_condition(w) and w not in kept for w, _ in located[start:last + 1])
+
+
+def reattaches_a_word(shorter: str, longer: str) -> bool:
+    """Tell whether a compression cuts out words that end in a preposition between two words it
+    keeps, so that what followed the preposition now hangs on another word ("fears for the
+    reaction expected from Putin" shortened to "fears for Putin"): the words keep their order,
+    yet the fact changes."""
+    a = words(shorter)
+    located = [(w, n) for n, sentence in enumerate(sentences(longer) or [longer]) for w in words(sentence)]
+    pairs = _aligned(a, [w for w, _ in located])
+    for (i1, j1), (i2, j2) in itertools.pairwise(pairs):
+        cut = located[j1 + 1 : j2]
+        if i2 == i1 + 1 and cut and located[j1][1] == located[j2][1] and cut[-1][0] in _PREPOSITIONS \
+                and any(w not in STOPWORDS for w, _ in cut[:-1]):
+            return True
+    return False
 
 
 def _is_condition(word: str) -> bool:

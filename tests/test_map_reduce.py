@@ -16,7 +16,7 @@ from service.pipeline.read import passages
 from service.pipeline.reduce import parse_briefing, summary_over_facts
 from service.prompts import load_prompt
 from service.settings import Settings
-from service.text import drops_a_condition, kept_in_order, sentences, standalone_problem
+from service.text import drops_a_condition, kept_in_order, reattaches_a_word, sentences, standalone_problem
 from tests.conftest import addressed
 
 CHUNK = Chunk(
@@ -169,6 +169,17 @@ def test_a_rewrite_may_not_leave_out_a_condition_or_negation(rewrite: str, dropp
     passage = ("“If the news is confirmed, Russia will respond harshly,” Slutsky said. "
                "Biden did not authorise the strikes in Kursk before November.")
     assert drops_a_condition(rewrite, passage) is dropped
+
+
+@pytest.mark.parametrize(("rewrite", "reattached"), [
+    ("Biden's advisors feared in the White House for Vladimir Putin.", True),  # not Putin: his reaction
+    ("Biden's advisors feared the reaction expected from Vladimir Putin.", False),
+    ("Russian forces launched 200 missiles against the grid.", False),  # only modifiers cut
+])
+def test_a_rewrite_may_not_tie_a_word_to_another_by_cutting_out_its_preposition(rewrite: str, reattached: bool) -> None:
+    passage = ("Biden's advisors feared in the White House for the reaction expected from Vladimir Putin. "
+               "Russian forces at dawn launched more than 200 missiles and drones against the Ukrainian grid.")
+    assert reattaches_a_word(rewrite, passage) is reattached
 
 
 def test_a_summary_sentence_reply_keeps_the_facts_as_the_points() -> None:

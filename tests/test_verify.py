@@ -9,6 +9,8 @@ from service.embeddings import get_embedder
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.sources import SourceIndex
 from service.models import Article
+from service.pipeline.assemble import assemble
+from service.pipeline.reduce import Draft, DraftPoint
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
 from tests.conftest import addressed
@@ -84,3 +86,21 @@ def test_spinner_vocabulary_in_a_sentence_is_rejected(verifier: Verifier, exampl
     spun = example_articles[3].id
     result = verifier.check("Moscow said that six ATACMS had been fired astatine nan Bryansk region.", [spun])
     assert not result.supported and "word-spun" in result.reason
+
+
+def test_what_the_points_leave_of_the_word_budget_is_filled_with_a_source_sentence_naming_something_new() -> None:
+    said = [
+        "The Springfield city council approved a budget of 40 million dollars on Monday after a long debate.",
+        "The budget funds two new primary schools in the northern district and repairs to the harbour bridge.",
+        "The mayor, Jane Porter, said the vote was the largest in the history of the council.",
+        "The opposition leader, Tom Reed, voted against the budget with four other members.",
+        "Acme was fined 3 million dollars in March.",
+    ]
+    index = SourceIndex.build([clean_article(Article(id="council", text="\n".join(said)), addressed)])
+    verifier = Verifier(index, FidelityChecker(embedder=get_embedder()), VerifySettings())
+    drafted = sum(len(s.split()) for s in said[1:4])
+    settings = VerifySettings(points_words=drafted + 9, min_key_points=2, max_key_points=5)  # drafts spend 80 %+
+    draft = Draft(summary=[DraftPoint(text=said[0], cited=["council"])],
+                  points=[DraftPoint(text=s, cited=["council"]) for s in said[1:4]])
+    points = [p.text for p in assemble(draft, index, verifier, settings).points]
+    assert points == said[1:] and sum(len(p.split()) for p in points) <= settings.points_words

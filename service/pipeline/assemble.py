@@ -16,7 +16,6 @@ from service.settings import VerifySettings
 _DUPLICATE = 0.85
 _RESTATES = 0.7  # this close, a sentence naming nothing new (no name, number or date) restates one before it
 _SUMMARY_SENTENCES = 2
-_FILL_FROM = 0.75  # share of the points' word budget below which source sentences fill it
 
 
 class Assembled:
@@ -46,8 +45,8 @@ def assemble(draft: Draft, index: SourceIndex, verifier: Verifier, settings: Ver
         out.fallback_used = True
     words = sum(len(p.text.split()) for p in out.points)
     if len(out.points) < settings.min_key_points or (
-            len(out.points) < settings.max_key_points and words < settings.points_words * _FILL_FROM):
-        # why: the coverage budget is spent on verified source sentences when the model's points leave it unspent
+            len(out.points) < settings.max_key_points and words < settings.points_words):
+        # why: what the model's points leave of the coverage budget is spent on verified source sentences
         covered |= {x for p in out.summary for x in specifics_of(p.text)}
         for point in best_sentences(index, verifier, settings.max_key_points - len(out.points), vectors, covered):
             size = len(point.text.split())

@@ -14,6 +14,7 @@ from service.text import (
     content_words,
     drops_a_condition,
     kept_in_order,
+    reattaches_a_word,
     refers_to_document,
     sentences,
 )
@@ -107,6 +108,8 @@ def ground_facts(
             problems.append("puts a word after another name than its passage does (who did what)")
         elif in_order is not None and drops_a_condition(fact.text, passage):
             problems.append("leaves out a negation or condition of its passage")
+        elif in_order is not None and reattaches_a_word(fact.text, passage):
+            problems.append("cuts out the words a preposition tied to what follows (what refers to what)")
         if problems:
             rejected.append(Rejected(text=fact.text, reason="; ".join(problems), stage="map"))
         else:
