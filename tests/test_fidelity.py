@@ -251,3 +251,22 @@ def test_calibration_floor_on_held_out_human_labels(checker: FidelityChecker) ->
     labels = np.array([e.consistent for e in examples])
     auc, accuracy = roc_auc(scores, labels), balanced_accuracy(scores >= checker.threshold, labels)
     assert auc >= 0.62 and accuracy >= 0.58, (auc, accuracy)
+
+
+def test_extra_training_data_never_brings_in_a_held_out_document(tmp_path: Path) -> None:
+    from service.fidelity.train import TrainConfig, news_documents, paraphrase_pairs
+
+    held = {"The mayor resigned on Friday. Her deputy takes over until the election."}
+    news = tmp_path / "news.jsonl"
+    texts = ["A storm closed the port on Monday. Ships waited offshore.",
+             "Her deputy takes over until the election. The council meets next week.",  # shares a held-out sentence
+             "The bank raised rates by half a point. Markets fell.",
+             "A new bridge opened. Traffic eased."]
+    news.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+    assert news_documents(TrainConfig(news=news, news_documents=2), held) == [texts[0], texts[2]]
+    paws = tmp_path / "paws.jsonl"
+    swap = {"evidence": "Flights from A to B.", "claim": "Flights from B to A.", "supported": False}
+    paws.write_text(json.dumps(swap) + "\n", encoding="utf-8")
+    [pair] = paraphrase_pairs(TrainConfig(paraphrases=paws))
+    assert (pair.claim, pair.supported, pair.kind) == ("Flights from B to A.", False, "paraphrase")
+    assert news_documents(TrainConfig(), held) == [] and paraphrase_pairs(TrainConfig()) == []

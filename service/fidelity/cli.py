@@ -130,6 +130,9 @@ def train_judge(
     limit: Annotated[int | None, typer.Option(help="train on at most N pairs (a quick smoke run)")] = None,
     out: Annotated[Path | None, typer.Option(help="write the models here instead of service/data/onnx")] = None,
     learning_rate: Annotated[float | None, typer.Option(help="peak learning rate (default: TrainConfig's)")] = None,
+    window_neighbours: Annotated[
+        int | None, typer.Option(help="evidence sentences each side of a claim's source (default: TrainConfig's)")
+    ] = None,
     init: Annotated[Path | None, typer.Option(help="continue from these fine-tuned torch weights")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="also keep the fine-tuned torch weights here")] = None,
     news: Annotated[Path | None, typer.Option(help="more news documents, JSON lines of {text}")] = None,
@@ -141,7 +144,8 @@ def train_judge(
         from service.onnx_models import ONNX_DIR
 
         given = {
-            "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate, "init": init,
+            "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate,
+            "window_neighbours": window_neighbours, "init": init,
             "checkpoint": checkpoint, "news": news, "paraphrases": paraphrases,
         }
         config = TrainConfig(**{k: v for k, v in given.items() if v is not None})

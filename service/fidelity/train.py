@@ -51,7 +51,7 @@ class TrainConfig(BaseModel):
     warmup_share: float = 0.06
     max_tokens: int = 320
     pairs_per_sentence: int = 2
-    window_neighbours: int = 1  # evidence sentences on each side of a claim's source
+    window_neighbours: int = 2  # evidence sentences on each side of a claim's source
     init: Path | None = None  # continue from these fine-tuned weights instead of all-MiniLM-L6-v2
     limit: int | None = None  # for a quick smoke run: at most this many training pairs
     checkpoint: Path | None = None  # also keep the fine-tuned torch weights here
