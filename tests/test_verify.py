@@ -88,6 +88,15 @@ def test_spinner_vocabulary_in_a_sentence_is_rejected(verifier: Verifier, exampl
     assert not result.supported and "word-spun" in result.reason
 
 
+def test_a_rare_spinner_substitute_is_refused_too_but_not_in_an_unspun_source(example_articles: list[Article]) -> None:
+    claim = "The move is meant to deter Pyongyang from sending immoderate much of its forces to assistance Russia."
+    spun = SourceIndex.build([clean_article(example_articles[3], addressed)])
+    assert spun.spun_words(claim) == ["immoderate"]  # once in 1,300 words: too rare to count as overused
+    plain = Article(id="plain", text="Critics called the immoderate spending a risk. " * 20)
+    both = SourceIndex.build([clean_article(a, addressed) for a in (example_articles[3], plain)])
+    assert both.spun_words(claim) == []
+
+
 def test_what_the_points_leave_of_the_word_budget_is_filled_with_a_source_sentence_naming_something_new() -> None:
     said = [
         "The Springfield city council approved a budget of 40 million dollars on Monday after a long debate.",

@@ -109,9 +109,18 @@ class SourceIndex:
         return np.array([i for i, s in enumerate(self.sentences) if s.article_id in wanted], dtype=int)
 
 
+# Substitutes of the common article spinner that are not English where it puts them ("astatine"
+# for "at", "immoderate" for "any"): garbled wherever a spun source has them, however rare.
+SPINNER_SUBSTITUTES = frozenset(
+    "nan astatine pinch arsenic beryllium astir aft immoderate whitethorn conscionable ain benignant "
+    "aforesaid argumentation reddish extremity manus imaginable antagonistic onshore astonishment nary "
+    "beingness caller erstwhile usage".split()
+)
+
+
 def _spinner_words(articles: list[CleanArticle]) -> set[str]:
-    """Find the substitutes a spinner overused ('nan' for 'the'): frequent, never capitalised,
-    and absent from every unspun source."""
+    """Find the substitutes a spinner put in a source flagged word-spun ('nan' for 'the'): known ones,
+    and any it overused (frequent, never capitalised); none that an unspun source uses."""
     spun = [a for a in articles if any(f.kind == "word-spun" for f in a.flags)]
     plain_words = {w for a in articles if a not in spun for w in words(a.article.text)}
     odd: set[str] = set()
@@ -121,7 +130,7 @@ def _spinner_words(articles: list[CleanArticle]) -> set[str]:
         capitalised = {w.lower() for w in re.findall(r"\b[A-Z][a-z]+", art.article.text)}
         odd |= {
             w for w, n in counts.items()
-            if n / len(tokens) >= 0.005 and w not in STOPWORDS and w not in capitalised
-            and w not in plain_words and len(w) > 2
+            if n / len(tokens) >= 0.005 and w not in STOPWORDS and w not in capitalised and len(w) > 2
         }
-    return odd
+        odd |= SPINNER_SUBSTITUTES & set(counts)
+    return odd - plain_words
