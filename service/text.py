@@ -128,9 +128,7 @@ def drops_a_condition(shorter: str, longer: str) -> bool:
     """Tell whether a compression leaves out a negation or condition of the part of `longer` it
     compresses ("If the news is confirmed, it will ..." shortened to "The news is confirmed"):
     deleting one word then turns a fact around, and the order check cannot see a deletion."""
-    a = words(shorter)
-    located = [(w, n) for n, sentence in enumerate(sentences(longer) or [longer]) for w in words(sentence)]
-    pairs = _aligned(a, [w for w, _ in located])
+    a, located, pairs = _alignment(shorter, longer)
     if not pairs:
         return False
     first, last = pairs[0][1], pairs[-1][1]
@@ -146,15 +144,21 @@ def reattaches_a_word(shorter: str, longer: str) -> bool:
     keeps, so that what followed the preposition now hangs on another word ("fears for the
     reaction expected from Putin" shortened to "fears for Putin"): the words keep their order,
     yet the fact changes."""
-    a = words(shorter)
-    located = [(w, n) for n, sentence in enumerate(sentences(longer) or [longer]) for w in words(sentence)]
-    pairs = _aligned(a, [w for w, _ in located])
+    _, located, pairs = _alignment(shorter, longer)
     for (i1, j1), (i2, j2) in itertools.pairwise(pairs):
         cut = located[j1 + 1 : j2]
         if i2 == i1 + 1 and cut and located[j1][1] == located[j2][1] and cut[-1][0] in _PREPOSITIONS \
                 and any(w not in STOPWORDS for w, _ in cut[:-1]):
             return True
     return False
+
+
+def _alignment(shorter: str, longer: str) -> tuple[list[str], list[tuple[str, int]], list[tuple[int, int]]]:
+    """The shorter text's words, the longer's words each with its sentence number, and the index
+    pairs of their longest common subsequence."""
+    a = words(shorter)
+    located = [(w, n) for n, sentence in enumerate(sentences(longer) or [longer]) for w in words(sentence)]
+    return a, located, _aligned(a, [w for w, _ in located])
 
 
 def _is_condition(word: str) -> bool:
