@@ -77,3 +77,9 @@ def test_a_point_restating_a_source_sentence_is_one_timeline_event_not_two() -> 
                             "last week and forces in another occupied area overnight.", sources=[article.id])
     events = timeline([rewrite], corpus.index, {article.id: MONDAY}, limit=6)
     assert [e.text for e in events] == [rewrite.text]
+
+
+def test_no_timeline_entry_is_in_a_word_spun_source_s_wording(example_articles: list[Article]) -> None:
+    corpus = prepare(example_articles, make_settings())
+    entries = timeline([], corpus.index, {a.id: None for a in example_articles}, 20)
+    assert entries and not [e.text for e in entries if corpus.index.spun_words(e.text)]

@@ -49,7 +49,7 @@ def timeline(
         if len(entries) >= limit:
             break
         sentence = index.sentences[n]
-        if point_problem(sentence.text):
+        if point_problem(sentence.text) or index.spun_words(sentence.text):
             continue  # why: a source sentence listed as an event is held to what a point is
         entry = _entry(sentence.text, [sentence.article_id], published)
         if entry and new(sentence.text):
