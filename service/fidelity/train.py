@@ -88,14 +88,15 @@ def minilm_folder() -> Path:
 
 
 def training_pairs(
-    examples: list[Example], config: TrainConfig, embed: Callable[[list[str]], np.ndarray]
+    examples: list[Example], config: TrainConfig, embed: Callable[[list[str]], np.ndarray], news: list[str]
 ) -> list[Pair]:
-    """Contrast pairs from the fit parts' documents, plus their human labels (repeated)."""
+    """Contrast pairs from the fit parts' documents and the extra `news` documents, plus the fit
+    parts' human labels (repeated) and the configured paraphrase pairs."""
     fit = [e for e in examples if e.part in FIT_PARTS]
     documents = sorted({s for e in fit for s in e.sources})
     held = held_out_documents(examples)
     assert not set(documents) & held, "a held-out document would be trained on"
-    documents += news_documents(config, held)
+    documents += news
     pairs = pairs_from_documents(documents, config.seed, config.pairs_per_sentence, config.window_neighbours)
     pairs += human_pairs(fit, embed) * HUMAN_REPEATS
     pairs += paraphrase_pairs(config)
@@ -165,7 +166,8 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
     embedder = _torch_embedder(base)
 
     examples = load_examples()
-    pairs = training_pairs(examples, config, embedder)
+    news = news_documents(config, held_out_documents(examples))
+    pairs = training_pairs(examples, config, embedder, news)
     report(f"training pairs: {len(pairs)} ({dict(kinds_of(pairs))})")
 
     tokenizer = Tokenizer.from_file(str(base / TOKENIZER))
@@ -210,7 +212,7 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
         judge_max_tokens=config.max_tokens,
     )
     (out / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    card = _card(examples, pairs, config, time.perf_counter() - started)
+    card = _card(examples, pairs, config, len(news), time.perf_counter() - started)
     CARD_FILE.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
     report(f"wrote {out} and {CARD_FILE} in {card.seconds:.0f}s; run `briefing fidelity calibrate --save` next")
     return card
@@ -231,10 +233,10 @@ def _batches(pairs: list[Pair], tokenizer: Any, config: TrainConfig) -> list[tup
     return batches
 
 
-def _card(examples: list[Example], pairs: list[Pair], config: TrainConfig, seconds: float) -> DataCard:
+def _card(examples: list[Example], pairs: list[Pair], config: TrainConfig, news: int, seconds: float) -> DataCard:
     fit_docs = {p: len({s for e in examples if e.part == p for s in e.sources}) for p in FIT_PARTS}
     if config.news is not None:
-        fit_docs["news"] = len(news_documents(config, held_out_documents(examples)))
+        fit_docs["news"] = news
     positives = sum(p.supported for p in pairs)
     return DataCard(
         seed=config.seed, documents=fit_docs, pairs=len(pairs), positives=positives,
