@@ -195,6 +195,8 @@ def test_articles_are_stored_once_and_listed_with_filters(client: TestClient) ->
     assert len(first["added"]) == 2 and again == {"added": [], "existing": [first["added"][0]]}
     assert client.get("/v1/articles").json()["total"] == 2
     assert [a["source"] for a in client.get("/v1/articles?source=Post").json()["items"]] == ["Post"]
+    refused = client.get("/v1/articles", params={"source": "Po\x00st"})  # PostgreSQL text cannot hold NUL
+    assert refused.status_code == 422 and "source" in refused.text
     day = client.get("/v1/articles", params={"since": "2024-11-18T00:00:00Z", "until": "2024-11-19T00:00:00Z"})
     assert [a["source"] for a in day.json()["items"]] == ["Wire"]
     # 09:00 to midnight on the 18th in Tokyo is 00:00Z to 15:00Z: Wire (08:00Z) is inside, Post is not

@@ -37,7 +37,8 @@ def list_articles(
     page: Annotated[deps.PageRequest, Depends(deps.page)],
     since: Annotated[IsoDateTime | None, Query(description="published at or after")] = None,
     until: Annotated[IsoDateTime | None, Query(description="published before")] = None,
-    source: str | None = None,
+    # why: PostgreSQL text cannot hold NUL; the schema states it, so the 422 is documented
+    source: Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = None,
 ) -> Page:
     """List stored articles, filtered by publication date and source."""
     since, until = deps.utc_bound(since, "since"), deps.utc_bound(until, "until")
