@@ -83,3 +83,12 @@ def test_no_timeline_entry_is_in_a_word_spun_source_s_wording(example_articles: 
     corpus = prepare(example_articles, make_settings())
     entries = timeline([], corpus.index, {a.id: None for a in example_articles}, 20)
     assert entries and not [e.text for e in entries if corpus.index.spun_words(e.text)]
+
+
+def test_an_event_is_dated_by_when_it_happened_not_by_the_period_it_ends() -> None:
+    texts = ["The chancellor telephoned the Russian leader last Friday for the first time since December 2022.",
+             "Since February 2022, aid has flowed to the front line through the western border."]
+    articles = [Article(id=Article.make_id(t), text=t, origin="wire", published=MONDAY) for t in texts]
+    corpus = prepare(articles, make_settings())
+    events = timeline([], corpus.index, {a.id: MONDAY for a in articles}, limit=6)
+    assert [(e.date.said, e.date.when) for e in events] == [("last Friday", "2024-11-15")]

@@ -16,6 +16,8 @@ from service.pipeline.salience import salience
 from service.text import content_words
 
 _SAME_EVENT = 0.6  # share of content words two entries share when they restate one event
+# why: "since December 2022" bounds a period ("the first call since ..."); the event is not then
+_PERIOD_BOUNDS = frozenset({"since", "until"})
 
 
 def date_span(articles: list[CleanArticle]) -> DateSpan | None:
@@ -60,7 +62,8 @@ def timeline(
 
 
 def _entry(text: str, sources: list[str], published: dict[str, datetime | None]) -> TimelineEntry | None:
-    mentions = find_dates(text, published.get(sources[0]) if sources else None)
+    mentions = [m for m in find_dates(text, published.get(sources[0]) if sources else None)
+                if m.said.split()[0].lower() not in _PERIOD_BOUNDS]
     if not mentions:
         return None
     best = next((m for m in mentions if m.when), mentions[0])
