@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from service.text import sentences as split_sentences
 
 FlagKind = Literal["word-spun", "machine-translated", "other-language"]
-KeyPointOrigin = Literal["llm", "extract"]
+# llm: written by the model and verified; extract: a source sentence, verbatim; edited: a source sentence
+# with the loaded words that grade what they stand before left out (neutral.neutral_form)
+KeyPointOrigin = Literal["llm", "extract", "edited"]
 RejectionStage = Literal["map", "summary", "key point", "title"]
 
 
@@ -148,7 +150,9 @@ class Fact(BaseModel):
 
     text: str
     provenance: list[Provenance]
-    origin: KeyPointOrigin = Field("llm", description="'extract': the source sentence itself, its rewrite failed.")
+    origin: KeyPointOrigin = Field(
+        "llm", description="'extract' (or 'edited', its grading words left out): the source sentence itself, "
+        "its rewrite failed.")
 
     @property
     def article_ids(self) -> list[str]:
@@ -171,7 +175,9 @@ class KeyPoint(BaseModel):
     sources: list[str] = Field(description="Ids of the articles that support this point.")
     support: float = Field(0.0, description="Support score in [0, 1].")
     evidence: Evidence | None = None
-    origin: KeyPointOrigin = Field("llm", description="'llm', or 'extract' for a verbatim source sentence.")
+    origin: KeyPointOrigin = Field(
+        "llm", description="'llm', 'extract' for a verbatim source sentence, or 'edited' for one with its "
+        "grading words ('a landmark decision') left out.")
     independent_sources: int = Field(
         0, description="Independent sources that support it (copies of one report count once)."
     )
@@ -242,7 +248,7 @@ class Rejected(BaseModel):
     reason: str
     stage: RejectionStage
     unsupported: bool = Field(False, description="Removed for lack of support in its sources.")
-    origin: KeyPointOrigin = Field("llm", description="'extract': a source sentence, not the model's.")
+    origin: KeyPointOrigin = Field("llm", description="'extract' or 'edited': a source sentence, not the model's.")
 
 
 class RunRecord(BaseModel):

@@ -6,7 +6,7 @@ import json
 from enum import StrEnum
 from pathlib import PurePath
 
-from service.models import Briefing, Disagreement, KeyPoint, SourceInfo, TimelineEntry
+from service.models import Briefing, Disagreement, KeyPoint, KeyPointOrigin, SourceInfo, TimelineEntry
 
 
 class Format(StrEnum):
@@ -149,12 +149,17 @@ def source_count(point: KeyPoint) -> str:
     return _count(point.independent_sources, "source")
 
 
+_ORIGIN_LABEL: dict[KeyPointOrigin, str] = {
+    "llm": "verified", "extract": "quoted from source", "edited": "from source, grading words left out",
+}
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _support(point: KeyPoint) -> str:
-    label = "quoted from source" if point.origin == "extract" else "verified"
+    label = _ORIGIN_LABEL[point.origin]
     return f"_({source_count(point)}; support {point.support:.2f}, {label})_"
 
 

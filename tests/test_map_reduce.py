@@ -14,6 +14,7 @@ from service.pipeline.map import ground_facts, merge_duplicates, parse_fact_line
 from service.pipeline.prepare import prepare
 from service.pipeline.read import passages
 from service.pipeline.reduce import parse_briefing, summary_over_facts
+from service.pipeline.salience import specifics_of
 from service.prompts import load_prompt
 from service.settings import Settings
 from service.text import drops_a_condition, kept_in_order, reattaches_a_word, sentences, standalone_problem
@@ -187,8 +188,10 @@ def test_a_summary_sentence_reply_keeps_the_facts_as_the_points() -> None:
     draft = summary_over_facts("Sentence: The council approved a budget. It funds schools.\nMore.", facts, 0.8)
     assert [(p.text, p.cited) for p in draft.summary] == [("The council approved a budget.", ["a", "b"])]
     assert [(p.text, p.cited) for p in draft.points] == [(f.text, [f.provenance[0].article_id]) for f in facts]
+    assert draft.restated == 0  # the summary carries the first fact
     recombined = summary_over_facts("Two schools approved a budget of 40 million dollars.", facts, 0.8)
     assert recombined.summary == [] and len(recombined.points) == 2  # the lead point will lead instead
+    assert recombined.restated is None
     assert recombined.rejected[0].stage == "summary" and "who did what" in recombined.rejected[0].reason
 
 
@@ -229,3 +232,12 @@ def test_titles_before_names_do_not_end_a_sentence() -> None:
     text = "McCaul was joined on the trip by Reps. Darrell Issa and Sen. Jim Risch. They met Gen. Syrskyi."
     assert sentences(text) == ["McCaul was joined on the trip by Reps. Darrell Issa and Sen. Jim Risch.",
                                "They met Gen. Syrskyi."]
+
+
+def test_a_name_written_another_way_or_the_credit_for_a_report_is_no_new_fact() -> None:
+    said = specifics_of("President Joe Biden authorised Ukraine to use American missiles against Russian forces.")
+    restated = "Mr. Biden let Ukraine fire U.S.-made missiles into Russia, according to the New York Times."
+    assert specifics_of(restated) <= said
+    new = specifics_of("Biden authorised strikes in Kursk after North Korean troops arrived.") - said
+    assert new == {"kursk", "north", "korea"}
+    assert specifics_of("The Senate approved it by 78 votes in April.") - said == {"senat", "78", "april"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.neutral import neutrality_problem
+from service.neutral import neutral_form, neutrality_problem
 
 
 @pytest.mark.parametrize("sentence", [
@@ -16,6 +16,7 @@ from service.neutral import neutrality_problem
     "The decision comes at a critical juncture for the war.",
     "Russia could respond by escalating the conflict.",
     "Let's delve into what this means for the region.",
+    "The strike is expected to mark a significant escalation.",  # "expected" names no one who expects it
 ])
 def test_judgements_in_the_briefings_own_voice_are_not_neutral(sentence: str) -> None:
     assert neutrality_problem(sentence)
@@ -27,6 +28,26 @@ def test_judgements_in_the_briefings_own_voice_are_not_neutral(sentence: str) ->
     "Zelensky said the rockets would speak for themselves.",
     "Kremlin officials said the decision marks a significant escalation.",  # a judgement, attributed
     "Moscow warned that Russia could respond, according to state media.",
+    "U.S. officials believe that deploying ATACMS could enable Ukraine to strike ammunition depots.",
+    "Some advisers argue the risks of a Russian response are exaggerated.",
 ])
 def test_reported_facts_and_attributed_views_are_neutral(sentence: str) -> None:
     assert neutrality_problem(sentence) is None
+
+
+@pytest.mark.parametrize(("sentence", "form", "ships"), [
+    ("President Joe Biden has made a landmark decision, authorizing Ukraine to use the missiles.",
+     "President Joe Biden has made a decision, authorizing Ukraine to use the missiles.", True),
+    ("An unprecedented attack hit the grid overnight.", "An attack hit the grid overnight.", True),
+    ("Massive protests erupted in the capital.", "Protests erupted in the capital.", True),
+    ("Russia launched a massive attack on the grid.", "Russia launched an attack on the grid.", True),
+    ("Zelensky called it a historic decision, his office said.",  # a judgement reported as his stays his
+     "Zelensky called it a historic decision, his office said.", True),
+    ("The cost of the repairs was huge and rising.", "The cost of the repairs was huge and rising.", False),
+    ("The regime slammed the decision.", "The regime slammed the decision.", False),  # no grading word
+])
+def test_a_sentence_s_neutral_form_leaves_out_the_words_that_grade_what_follows(
+    sentence: str, form: str, ships: bool
+) -> None:
+    assert neutral_form(sentence) == form
+    assert (neutrality_problem(form) is None) is ships

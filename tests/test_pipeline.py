@@ -12,7 +12,7 @@ import pytest
 from service.embeddings import Embedder
 from service.llm import build_chat_model
 from service.models import Article, Briefing, KeyPoint
-from service.neutral import neutrality_problem
+from service.neutral import neutral_form, neutrality_problem
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
 from service.pipeline.prepare import prepare
 from service.pipeline.run import brief
@@ -135,6 +135,21 @@ def test_every_number_occurs_in_a_cited_source(
         assert numbers(point.text) <= cited_numbers, point.text
 
 
+def test_a_point_is_written_quoted_or_a_source_sentence_without_the_words_grading_its_news(
+    recorded: tuple[Briefing, Any], example_articles: list[Article]
+) -> None:
+    briefing, _ = recorded
+    said = {s for a in example_articles for s in sentences(a.text)}
+    for point in _points(briefing):
+        assert neutrality_problem(point.text) is None, point.text
+        if point.origin == "extract":
+            assert point.text in said
+        if point.origin == "edited":
+            assert any(neutral_form(s) == point.text != s for s in said), point.text
+    # 002's lead grades its news ("a landmark decision"); without the verdict its fact ships
+    assert [p.origin for p in _points(briefing) if p.text.startswith("President Joe Biden has made a decision")]
+
+
 def test_sources_carry_quality_flags(recorded: tuple[Briefing, Any]) -> None:
     briefing, _ = recorded
     flags = {s.origin.rsplit("/", 1)[-1][:3]: s.flags for s in briefing.sources}
@@ -237,6 +252,15 @@ def test_a_headline_is_the_lead_sentence_without_attribution_or_trailing_clauses
                                                "missiles supplied by the US to strike inside Russia")
     assert lead_headline("According to Reuters, the talks collapsed on Sunday.", Supports()) == (
         "The talks collapsed on Sunday")
+
+    class SaysNothing(Supports):  # a first clause that states no fact of its own is not supported
+        def check(self, text: str, cited: list[str]) -> Any:
+            return type("S", (), {"supported": not text.endswith("decision")})()
+
+    graded = ("President Joe Biden has made a decision, authorizing Ukraine to use U.S.-supplied long-range "
+              "missiles, known as Army Tactical Missile Systems (ATACMS), for strikes within Russian territory.")
+    assert lead_headline(graded, SaysNothing()) == (
+        "President Joe Biden has made a decision, authorizing Ukraine to use U.S.-supplied long-range missiles")
 
 
 def test_sources_are_listed_as_a_reader_knows_them() -> None:

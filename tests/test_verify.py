@@ -10,6 +10,7 @@ from service.fidelity.checker import FidelityChecker
 from service.fidelity.sources import SourceIndex
 from service.models import Article
 from service.pipeline.assemble import assemble
+from service.pipeline.extract import best_sentences
 from service.pipeline.reduce import Draft, DraftPoint
 from service.pipeline.verify import Verifier
 from service.settings import VerifySettings
@@ -105,11 +106,50 @@ def test_what_the_points_leave_of_the_word_budget_is_filled_with_a_source_senten
         "The opposition leader, Tom Reed, voted against the budget with four other members.",
         "Acme was fined 3 million dollars in March.",
     ]
-    index = SourceIndex.build([clean_article(Article(id="council", text="\n".join(said)), addressed)])
-    verifier = Verifier(index, FidelityChecker(embedder=get_embedder()), VerifySettings())
+    index, verifier = _council(said)
     drafted = sum(len(s.split()) for s in said[1:4])
     settings = VerifySettings(points_words=drafted + 9, min_key_points=2, max_key_points=5)  # drafts spend 80 %+
     draft = Draft(summary=[DraftPoint(text=said[0], cited=["council"])],
                   points=[DraftPoint(text=s, cited=["council"]) for s in said[1:4]])
     points = [p.text for p in assemble(draft, index, verifier, settings).points]
     assert points == said[1:] and sum(len(p.split()) for p in points) <= settings.points_words
+
+
+def test_a_source_sentence_that_grades_what_it_reports_ships_without_the_grading_word_marked_edited() -> None:
+    said = [
+        "The Springfield city council made a landmark decision on Monday, approving a budget of 40 million dollars.",
+        "The budget funds two new primary schools in the northern district and repairs to the harbour bridge.",
+        "The mayor, Jane Porter, said the vote was a historic moment for the city.",
+    ]
+    index, verifier = _council(said)
+    points = best_sentences(index, verifier, 3)
+    edited = "The Springfield city council made a decision on Monday, approving a budget of 40 million dollars."
+    assert [(p.text, p.origin) for p in points if "council" in p.text] == [(edited, "edited")]
+    assert (said[1], "extract") in [(p.text, p.origin) for p in points]
+    assert (said[2], "extract") in [(p.text, p.origin) for p in points]  # a judgement reported as hers stays hers
+
+
+def test_the_fact_the_summary_restates_ships_once_as_the_summary_and_is_not_counted_as_dropped() -> None:
+    said = [
+        "The Springfield city council approved a budget of 40 million dollars on Monday after a long debate.",
+        "The budget funds two new primary schools in the northern district and repairs to the harbour bridge.",
+        "The opposition leader, Tom Reed, voted against the budget with four other members.",
+        "The mayor, Jane Porter, said the new schools would open in the autumn of next year.",
+    ]
+    index, verifier = _council(said)
+    summary = "The Springfield city council approved a budget of 40 million dollars on Monday."
+    draft = Draft(summary=[DraftPoint(text=summary, cited=["council"])], restated=0,
+                  points=[DraftPoint(text=s, cited=["council"]) for s in said[:3]])
+    out = assemble(draft, index, verifier, VerifySettings(min_key_points=2))
+    assert [p.text for p in out.summary] == [summary]
+    assert said[0] not in [p.text for p in out.points] and said[1] in [p.text for p in out.points]
+    assert not [r for r in out.rejected if r.text == said[0]]
+    unverified = Draft(summary=[DraftPoint(text="The council rejected the budget on Monday.", cited=["council"])],
+                       restated=0, points=draft.points)
+    assert said[0] in [p.text for p in assemble(unverified, index, verifier, VerifySettings()).points]
+
+
+def _council(said: list[str]) -> tuple[SourceIndex, Verifier]:
+    """One article of these sentences, one a line, indexed, and a verifier over it."""
+    index = SourceIndex.build([clean_article(Article(id="council", text="\n".join(said)), addressed)])
+    return index, Verifier(index, FidelityChecker(embedder=get_embedder()), VerifySettings())

@@ -35,7 +35,9 @@ def assemble(draft: Draft, index: SourceIndex, verifier: Verifier, settings: Ver
     vectors: list[np.ndarray] = []
     covered: set[str] = set()
     out.summary = _verified(draft.summary, verifier, vectors, covered, out.rejected, "summary", _SUMMARY_SENTENCES)
-    out.points = _verified(draft.points, verifier, vectors, covered, out.rejected, "key point",
+    # why: the fact the kept summary restates ships as the summary; drafted again it would only repeat it
+    points = [p for n, p in enumerate(draft.points) if not (out.summary and n == draft.restated)]
+    out.points = _verified(points, verifier, vectors, covered, out.rejected, "key point",
                            settings.max_key_points, settings.points_words)
     if not out.summary and len(out.points) > settings.min_key_points:
         out.summary = [out.points.pop(0)]  # why: the lead point is written and verified; better than a quote

@@ -8,7 +8,7 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.neutral import point_problem
+from service.neutral import neutral_form, point_problem
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 from service.pipeline.verify import SupportChecker
 
@@ -27,7 +27,7 @@ def best_sentences(
     `taken`: those stating names, numbers and dates beyond `covered` first, then the most salient
     (corroborating sources are added afterwards, for every point alike)."""
     assert index.vectors is not None
-    candidates = [i for i, s in enumerate(index.sentences) if _readable(s.text)]
+    candidates = [i for i, s in enumerate(index.sentences) if _readable(s.text) and as_shipped(index, s.text)]
     picker = NoveltyPicker(index, salience(index), candidates, taken)
     order: list[int] = []
     while (row := picker.next()) is not None:
@@ -39,14 +39,22 @@ def best_sentences(
         if len(points) >= count:
             break
         sentence = index.sentences[row]
-        support = checker.check(sentence.text, [sentence.article_id])
+        text = as_shipped(index, sentence.text) or sentence.text
+        support = checker.check(text, [sentence.article_id])
         if support.supported:
-            points.append(KeyPoint(text=sentence.text, sources=[sentence.article_id], support=support.score,
-                                   evidence=support.evidence, origin="extract"))
+            points.append(KeyPoint(text=text, sources=[sentence.article_id], support=support.score,
+                                   evidence=support.evidence, origin="extract" if text == sentence.text else "edited"))
     return points
+
+
+def as_shipped(index: SourceIndex, text: str) -> str | None:
+    """A source sentence as a point may ship it: itself, or itself with its grading words left out
+    ("a landmark decision"); None when even so it is not neutral or not readable on its own, or it is
+    in a word spinner's wording."""
+    form = neutral_form(text)
+    return None if point_problem(form) or index.spun_words(text) else form
 
 
 def _readable(text: str) -> bool:
     n = len(text.split())
-    return (_MIN_WORDS <= n <= _MAX_WORDS and not text.endswith("?") and text[0].isupper()
-            and point_problem(text) is None)
+    return _MIN_WORDS <= n <= _MAX_WORDS and not text.endswith("?") and text[0].isupper()

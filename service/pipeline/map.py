@@ -6,6 +6,7 @@ import re
 
 from service.fidelity.rules import missing_specifics
 from service.models import Chunk, Fact, Provenance, Rejected
+from service.neutral import neutral_form
 from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
 from service.settings import Settings
@@ -39,13 +40,16 @@ async def map_chunk(
 ) -> tuple[list[Fact], list[Rejected]]:
     """Ask the model for a chunk's facts (or a passage's rewrite); keep those grounded in it, reject the rest."""
     if prompt.output == "rewritten_sentence":
-        reply = await llm.ask(prompt, {"sentences": " ".join(p.text for p in chunk.paragraphs)})
+        said = " ".join(neutral_form(s) for p in chunk.paragraphs for s in p.sentences)
+        reply = await llm.ask(prompt, {"sentences": said})
         kept, rejected = ground_facts(parse_rewrite(reply, chunk), chunk, settings,
                                       in_order=settings.verify.rewrite_in_order)
         # why: the passage was chosen for what it adds to the story; when its rewrite fails, its
         # picked sentence itself keeps that place
-        return kept or [Fact(text=chunk.paragraphs[0].sentences[0], provenance=_provenance(chunk),
-                             origin="extract")], rejected
+        picked = chunk.paragraphs[0].sentences[0]
+        edited = neutral_form(picked)
+        return kept or [Fact(text=edited, provenance=_provenance(chunk),
+                             origin="extract" if edited == picked else "edited")], rejected
     reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
     return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
 

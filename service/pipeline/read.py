@@ -13,7 +13,7 @@ import numpy as np
 from service.chunk import count_tokens
 from service.fidelity.sources import SourceIndex
 from service.models import Chunk, CleanArticle, Paragraph
-from service.neutral import point_problem
+from service.pipeline.extract import as_shipped
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 
 _PASSAGE_WORDS = 45
@@ -43,18 +43,20 @@ def reading(articles: list[CleanArticle], index: SourceIndex, budget: int, encod
 
 def passages(index: SourceIndex, encoding: str, count: int) -> list[Chunk]:
     """The `count` most salient passages, none restating another, for the rewrite prompts: a picked
-    neutral sentence, joined by the sentences after it in its paragraph while the passage is short
-    (at most three sentences, _PASSAGE_WORDS words); new facts first, then the most salient. The
-    count bounds what the model reads."""
+    sentence that could ship (`as_shipped`), joined by the sentences after it in its paragraph while the
+    passage is short (at most three sentences, _PASSAGE_WORDS words); new facts first, then the most
+    salient. The count bounds what the model reads."""
     tokens = [count_tokens(s.text, encoding) for s in index.sentences]
+    # why: a sentence that cannot ship costs a call for nothing (a failed rewrite falls back to it), and
+    # must not count as covering the names it states when the passages with new facts are put first
+    candidates = [row for row in _picked(index, tokens, sum(tokens)) if as_shipped(index, index.sentences[row].text)]
     used: set[int] = set()
     out: list[Chunk] = []
-    for row in new_facts_first(index, _picked(index, tokens, sum(tokens))):
+    for row in new_facts_first(index, candidates):
         if len(out) >= count:
             break
-        text = index.sentences[row].text
-        if row in used or point_problem(text):
-            continue  # why: a passage that cannot ship as it stands costs a call for nothing
+        if row in used:
+            continue
         rows = [row]
         first = index.sentences[row]
         while len(rows) < 3 and (after := rows[-1] + 1) < len(index.sentences) and after not in used:

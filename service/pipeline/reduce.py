@@ -30,6 +30,7 @@ class Draft(BaseModel):
     title: str = ""
     summary: list[DraftPoint] = Field(default_factory=list)
     points: list[DraftPoint] = Field(default_factory=list)
+    restated: int | None = Field(None, description="The point the summary restates: it ships as the summary.")
     rejected: list[Rejected] = Field(default_factory=list, description="Sentences parsing already refused.")
 
 
@@ -91,17 +92,18 @@ def summary_over_facts(reply: str, facts: list[Fact], in_order: float) -> Draft:
     cited = list(dict.fromkeys(a for f in facts for a in f.article_ids))
     draft = Draft(points=[DraftPoint(text=f.text, cited=f.article_ids, origin=f.origin) for f in facts])
     for sentence in sentences(_first_line(reply))[:1]:
-        if _restates_a_fact(sentence, facts, in_order):
+        if (restated := _restated_fact(sentence, facts, in_order)) is not None:
             draft.summary.append(DraftPoint(text=sentence, cited=cited))
+            draft.restated = restated
         else:
             draft.rejected.append(Rejected(text=sentence, stage="summary",
                                            reason="recombines the facts rather than restating one (who did what)"))
     return draft
 
 
-def _restates_a_fact(sentence: str, facts: list[Fact], in_order: float) -> bool:
-    return any(kept_in_order(sentence, f.text, own_words=True) >= in_order
-               and not changes_who_did_what(sentence, f.text) for f in facts)
+def _restated_fact(sentence: str, facts: list[Fact], in_order: float) -> int | None:
+    return next((n for n, f in enumerate(facts) if kept_in_order(sentence, f.text, own_words=True) >= in_order
+                 and not changes_who_did_what(sentence, f.text)), None)
 
 
 def _first_line(reply: str) -> str:

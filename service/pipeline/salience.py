@@ -4,6 +4,8 @@ extractive fallback rank sentences by it, and pick the next one by salience agai
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from service.clean import EDITORIAL
@@ -14,6 +16,10 @@ from service.text import dates, has_attribution, numbers, proper_names
 # Two sentences this similar state one fact: the second adds nothing.
 REDUNDANT = 0.8
 _ENOUGH_NEW = 2  # new specifics from which a sentence counts as wholly new
+_TITLES = frozenset("""the mr mrs ms dr president elect vice prime minister secretary senator sen rep
+    representative governor gov general gen chancellor king queen prince speaker leader chief""".split())
+_US = re.compile(r"\b(?:united states(?: of america)?|u\.s\.?(?:a\.?)?|usa|america|americans?)(?!\w)", re.IGNORECASE)
+_CREDITED = re.compile(r"\b[Aa]ccording to (?:the )?(?:[A-Z][\w.’'-]*\s*)+")
 _FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5}
 
 
@@ -95,21 +101,41 @@ def new_facts_first(index: SourceIndex, rows: list[int], covered: set[str] | Non
     """The picked rows reordered so each next one names what none before it did (people, places,
     numbers, dates) beyond `covered`: central sentences of several sources restate one fact, and a
     story's other facts often sit in one source's less central sentences. Ties keep the given order."""
-    specifics = {row: specifics_of(index.sentences[row].text) for row in rows}
+    items = {row: specific_items(index.sentences[row].text) for row in rows}
     covered = set(covered or ())
     rank = {row: n for n, row in enumerate(rows)}
     left = set(rows)
     out: list[int] = []
+
+    def new(row: int) -> int:  # why: a name counts once, however many words it has
+        return sum(1 for item in items[row] if not item <= covered)
+
     while left:
-        best = max(left, key=lambda row: (min(len(specifics[row] - covered), _ENOUGH_NEW), -rank[row]))
-        if not specifics[best] - covered:  # nothing new is left anywhere: the rest in the given order
+        best = max(left, key=lambda row: (min(new(row), _ENOUGH_NEW), -rank[row]))
+        if not new(best):  # nothing new is left anywhere: the rest in the given order
             return out + sorted(left, key=rank.__getitem__)
         left.remove(best)
-        covered |= specifics[best]
+        covered.update(*items[best])
         out.append(best)
     return out
 
 
 def specifics_of(text: str) -> set[str]:
-    """The names, numbers and dates a sentence states, lower-cased."""
-    return {name.lower() for name in proper_names(text)} | numbers(text) | dates(text)
+    """The names, numbers and dates a sentence states, each name as the words that tell it apart
+    (`name_keys`), so "Mr. Biden" is no new name after "President Joe Biden", nor "Russia" after
+    "Russian"; who a report is credited to ("according to the New York Times") is no fact of the story."""
+    return set().union(*specific_items(text))
+
+
+def specific_items(text: str) -> list[frozenset[str]]:
+    """What `specifics_of` holds, one item per name (its keys), number or date."""
+    names = [keys for name in proper_names(_CREDITED.sub(" ", text)) if (keys := frozenset(name_keys(name)))]
+    return names + [frozenset({x}) for x in numbers(text) | dates(text)]
+
+
+def name_keys(name: str) -> set[str]:
+    """A name's capitalised words without titles, each cut to its first five letters, which joins a
+    place and its people ("Russia", "Russian"; "Korea", "North Korean"); the United States has one key
+    however written ("US", "U.S.", "American"); "US-made" is the US."""
+    words = (found.strip(".'’").lower() for found in re.findall(r"[A-Z][\w'’.]*", _US.sub("US", name)))
+    return {word[:5] for word in words if word and word not in _TITLES}

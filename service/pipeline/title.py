@@ -46,18 +46,24 @@ _CLAUSE = re.compile(r",\s|;\s|\s[-–—]\s|\s(?:which|who|while|after|as)\s")
 
 
 def lead_headline(sentence: str, checker: SupportChecker) -> str:
-    """Cut a verified sentence down to a headline: no attribution tail, the first clause when it is
-    long, at most _MAX_WORDS words; the whole sentence when the cut one is no longer supported."""
+    """Cut a verified sentence down to a headline: no attribution tail, no parentheses, and when it
+    is long the shortest run of its first clauses that is still supported on its own ("Biden has made
+    a decision" says nothing; "..., authorizing Ukraine to use the missiles" does), else its first
+    _MAX_WORDS words; the whole sentence when no cut is supported."""
     text = _ATTRIBUTION_START.sub("", _ATTRIBUTION_END.sub("", sentence.strip()))
     text = re.sub(r"\s*\([^()]*\)", "", text).rstrip(" .!")  # no parentheticals in a headline
-    words = text.split()
-    if len(words) > _MAX_WORDS:
-        cuts = [m.start() for m in _CLAUSE.finditer(text) if len(text[: m.start()].split()) >= 6]
-        text = text[: cuts[0]] if cuts else " ".join(words[:_MAX_WORDS]) + "…"
     text = text[:1].upper() + text[1:]
-    if text != sentence and not checker.check(text.rstrip("…"), []).supported:
-        return sentence.strip().rstrip(".")
-    return text
+    words = text.split()
+    if len(words) <= _MAX_WORDS:
+        candidates = [text]
+    else:
+        cuts = [text[: m.start()] for m in _CLAUSE.finditer(text) if len(text[: m.start()].split()) >= 6]
+        candidates = [c for c in cuts if len(c.split()) <= _MAX_WORDS] or cuts[:1]
+        candidates.append(" ".join(words[:_MAX_WORDS]) + "…")
+    for candidate in candidates:
+        if candidate == sentence or checker.check(candidate.rstrip("…"), []).supported:
+            return candidate
+    return sentence.strip().rstrip(".")
 
 
 def _lead(sentences: list[KeyPoint], index: SourceIndex) -> str:
