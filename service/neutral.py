@@ -91,8 +91,10 @@ def without_grading(text: str) -> str:
 
     def drop(match: re.Match[str]) -> str:
         article, word, after = match.groups()
-        if word[0].isupper():  # it opened the sentence: what follows opens it now
-            after = after.upper()
+        if word[0].isupper():
+            if text[: match.start()].strip(" \"“‘'("):
+                return match.group(0)  # capitalised inside a sentence, it is part of a name ("Historic England")
+            after = after.upper()  # it opened the sentence: what follows opens it now
         if article is None:
             return after
         return f"{article[0]}{'n' if after.lower() in 'aeiou' else ''} {after}"
