@@ -47,6 +47,11 @@ STOPWORDS = frozenset(
     how while because until since although though yet still even s t said says say new one
     mr mrs ms""".split()
 )
+# Words that stand before a name without being it ("President Joe Biden", "Mayor Quimby").
+TITLES = frozenset(
+    "mr mrs ms dr president prime minister senator sen governor gov king queen prince general gen "
+    "secretary chancellor pope judge justice chief officer representative rep mayor".split()
+)
 _SENTENCE_STARTERS = STOPWORDS | frozenset(
     """however meanwhile today yesterday now last next first second third finally moreover still
     instead initially later earlier separately overall officials critics analysts experts""".split()

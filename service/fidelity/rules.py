@@ -22,7 +22,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
-from service.text import STOPWORDS, content_words, dates, name_occurs, numbers, proper_names, words
+from service.text import STOPWORDS, TITLES, content_words, dates, name_occurs, numbers, proper_names, words
 
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.,]\d+)*(?:['’][A-Za-z]+)?")
@@ -35,10 +35,6 @@ _NEAR_COPY = 0.7
 _SAME_WORDING = 0.9
 # Longest edit (in words, either side) read as a flip rather than a rewording.
 _SHORT_EDIT = 3
-_TITLES = frozenset(
-    "mr mrs ms dr president prime minister senator sen governor gov king queen prince general gen "
-    "secretary chancellor pope judge justice chief officer representative rep mayor".split()
-)
 
 # Pairs of opposites, each in the forms news text uses; either side replaces the other.
 _OPPOSITES = """
@@ -223,5 +219,5 @@ def _negations(tokens: Sequence[str]) -> int:
 
 def _names(tokens: Sequence[str]) -> bool:
     return bool(tokens) and all(
-        t[:1].isupper() and t.lower() not in _TITLES and t.lower() not in STOPWORDS for t in tokens
+        t[:1].isupper() and t.lower() not in TITLES and t.lower() not in STOPWORDS for t in tokens
     )

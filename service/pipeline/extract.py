@@ -27,8 +27,9 @@ def best_sentences(
     `taken`: those stating names, numbers and dates beyond `covered` first, then the most salient
     (corroborating sources are added afterwards, for every point alike)."""
     assert index.vectors is not None
-    candidates = [i for i, s in enumerate(index.sentences) if _readable(s.text) and as_shipped(index, s.text)]
-    picker = NoveltyPicker(index, salience(index), candidates, taken)
+    shipped = {i: form for i, s in enumerate(index.sentences)
+               if _readable(s.text) and (form := as_shipped(index, s.text))}
+    picker = NoveltyPicker(index, salience(index), list(shipped), taken)
     order: list[int] = []
     while (row := picker.next()) is not None:
         if not picker.redundant(row):
@@ -39,7 +40,7 @@ def best_sentences(
         if len(points) >= count:
             break
         sentence = index.sentences[row]
-        text = as_shipped(index, sentence.text) or sentence.text
+        text = shipped[row]
         support = checker.check(text, [sentence.article_id])
         if support.supported:
             points.append(KeyPoint(text=text, sources=[sentence.article_id], support=support.score,

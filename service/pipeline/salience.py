@@ -11,13 +11,14 @@ import numpy as np
 from service.clean import EDITORIAL
 from service.fidelity.sources import SourceIndex
 from service.models import FlagKind
-from service.text import dates, has_attribution, numbers, proper_names
+from service.text import TITLES, dates, has_attribution, numbers, proper_names
 
 # Two sentences this similar state one fact: the second adds nothing.
 REDUNDANT = 0.8
 _ENOUGH_NEW = 2  # new specifics from which a sentence counts as wholly new
-_TITLES = frozenset("""the mr mrs ms dr president elect vice prime minister secretary senator sen rep
-    representative governor gov general gen chancellor king queen prince speaker leader chief""".split())
+# why: "The" may open a name as written; "President-elect", "House Speaker", "Majority Leader" name
+# offices, not who holds them
+_NOT_NAME_KEYS = TITLES | {"the", "elect", "vice", "speaker", "leader"}
 _US = re.compile(r"\b(?:united states(?: of america)?|u\.s\.?(?:a\.?)?|usa|america|americans?)(?!\w)", re.IGNORECASE)
 _CREDITED = re.compile(r"\b[Aa]ccording to (?:the )?(?:[A-Z][\w.’'-]*\s*)+")
 _FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5}
@@ -138,4 +139,4 @@ def name_keys(name: str) -> set[str]:
     place and its people ("Russia", "Russian"; "Korea", "North Korean"); the United States has one key
     however written ("US", "U.S.", "American"); "US-made" is the US."""
     words = (found.strip(".'’").lower() for found in re.findall(r"[A-Z][\w'’.]*", _US.sub("US", name)))
-    return {word[:5] for word in words if word and word not in _TITLES}
+    return {word[:5] for word in words if word and word not in _NOT_NAME_KEYS}
