@@ -241,3 +241,12 @@ def test_a_name_written_another_way_or_the_credit_for_a_report_is_no_new_fact() 
     new = specifics_of("Biden authorised strikes in Kursk after North Korean troops arrived.") - said
     assert new == {"kursk", "north", "korea"}
     assert specifics_of("The Senate approved it by 78 votes in April.") - said == {"senat", "78", "april"}
+
+
+def test_a_sentence_that_cannot_ship_does_not_cover_the_names_of_one_that_can(settings: Settings) -> None:
+    text = ("This move signals that Mayor Quimby and Springfield are committed to the harbour bridge.\n"
+            "Mayor Quimby and Springfield approved the budget for repairs to the harbour bridge.\n"
+            "Separately, a choir sang at a school concert in Shelbyville.")
+    corpus = prepare([Article(id="a", text=text, origin="t")], settings)
+    [chunk] = passages(corpus.index, settings.chunk.encoding, count=1)  # the refused first one names them too
+    assert chunk.paragraphs[0].sentences[0].startswith("Mayor Quimby and Springfield approved")
