@@ -84,10 +84,11 @@ def story_lines(briefing: Briefing, number: dict[str, int], heading: str) -> lis
 
 
 def when_line(briefing: Briefing) -> str:
-    """The briefing's date span, e.g. 'When: 2024-11-17 to 2024-11-18'."""
+    """The briefing's date span, e.g. 'When: 2024-11-17 to 2024-11-18'; said to be unknown when no
+    article carries a publication date (a date in the text is not guessed into one)."""
     span = briefing.date_span
     if span is None:
-        return ""
+        return "When: not known (no publication date)"
     return f"When: {span.start}" + (f" to {span.end}" if span.end != span.start else "")
 
 

@@ -65,6 +65,13 @@ _PREPOSITIONS = frozenset(
     "of from by to for with against on at in into about over under between among toward towards".split()
 )
 _CONTEXT_OPENER = re.compile(r"^\W*(they|them|it|he|she|his|her|their|its|these|those|both|such)\b", re.IGNORECASE)
+# "A choice, again according to the NYT, which has divided Biden's advisers.": a noun and the relative
+# clause that runs to the sentence's end, no verb of its own; it names what the sentence before said
+_NOUN_FRAGMENT = re.compile(
+    r"^\W*(?:an?|the|this|that|such an?)\s+[\w’'-]+(?:\s+[\w’'-]+)?\s*,(?:[^,]*,)?\s*"
+    r"(?:which|who|whom|whose)\b[^,;:]*$",
+    re.IGNORECASE,
+)
 
 
 def sentences(text: str) -> list[str]:
@@ -89,10 +96,13 @@ def refers_to_document(text: str) -> bool:
 
 def standalone_problem(text: str) -> str | None:
     """Why a sentence cannot be read on its own, as a briefing's points are, or None: it opens
-    with a pronoun it does not resolve ("They have used them ..."), shouts (a headline of another
+    with a pronoun it does not resolve ("They have used them ..."), is a fragment that leans on the
+    sentence before ("A choice, which divided his advisers."), shouts (a headline of another
     story in capitals), promotes ("Sign up for ... newsletter"), or holds half a quotation."""
     if _CONTEXT_OPENER.match(text):
         return "opens with a pronoun it does not resolve"
+    if _NOUN_FRAGMENT.match(text):
+        return "a noun and a relative clause, no verb of its own (leans on the sentence before)"
     letters = [c for c in text if c.isalpha()]
     if len(letters) >= 12 and sum(c.isupper() for c in letters) > 0.6 * len(letters):
         return "written in capitals (a headline, not a sentence)"

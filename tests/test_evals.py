@@ -43,6 +43,7 @@ def test_every_case_is_measured(examples_run: tuple[Dataset, EvalRun]) -> None:
     assert everything.metrics["stories_correct"] == 1.0
     assert all(f.startswith("must include /") for f in everything.failed)  # facts missed are coverage, not errors
     assert everything.metrics["coverage"] == 1 - len(everything.failed) / 16
+    assert len(everything.failed) <= 4  # issue 13: at least 12 of the 16 facts across the two stories
     november, april = everything.briefing.sections  # type: ignore[union-attr]
     [range_dispute] = november.disagreements
     assert range_dispute.about == "ATACMS range" and not april.disagreements

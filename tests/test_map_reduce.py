@@ -223,6 +223,9 @@ def test_passages_are_short_runs_of_one_paragraph_most_salient_first_never_overl
     ("Italy said it would send aid.", True),
     ("Theresa May said the vote would go ahead.", True),
     ("The ATACMS, made by Lockheed Martin, has a range of 300 km.", True),
+    ("A choice, again according to the NYT, which has divided Biden's advisors.", False),  # no verb of its own
+    ("The bill, which passed 78 to 18, was signed on Wednesday.", True),
+    ("A man who stole a car was arrested in Kyiv.", True),
 ])
 def test_a_sentence_that_cannot_be_read_on_its_own_is_not_a_point(sentence: str, alone: bool) -> None:
     assert (standalone_problem(sentence) is None) is alone

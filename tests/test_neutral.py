@@ -17,6 +17,9 @@ from service.neutral import neutral_form, neutrality_problem
     "Russia could respond by escalating the conflict.",
     "Let's delve into what this means for the region.",
     "The strike is expected to mark a significant escalation.",  # "expected" names no one who expects it
+    # an attribution covers its own clause, not the writer's reading after a colon or semicolon
+    "Sybiha added that the attack was Moscow's response: his words seem to refer to the German chancellor.",
+    "Officials said the strikes hit two depots; the move marks a significant shift in U.S. policy.",
 ])
 def test_judgements_in_the_briefings_own_voice_are_not_neutral(sentence: str) -> None:
     assert neutrality_problem(sentence)
@@ -30,6 +33,10 @@ def test_judgements_in_the_briefings_own_voice_are_not_neutral(sentence: str) ->
     "Moscow warned that Russia could respond, according to state media.",
     "U.S. officials believe that deploying ATACMS could enable Ukraine to strike ammunition depots.",
     "Some advisers argue the risks of a Russian response are exaggerated.",
+    "Peskov warned: Russia may respond to any strike on its territory.",  # the clause is what he warned
+    "“If confirmed, it will mean one thing: the United States could be at war,” Slutsky said.",
+    "Kyiv asked for the missiles in August; Moscow said the strikes could trigger a response.",
+    "A retail analyst told the Financial Times: prices will likely keep falling this year.",
 ])
 def test_reported_facts_and_attributed_views_are_neutral(sentence: str) -> None:
     assert neutrality_problem(sentence) is None

@@ -203,6 +203,8 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
         assert all(re.search(r"\[\d\]", line) for line in bullets)
     assert md.count("## Sources") == 1
     assert "## Dropped before summarising" in md and "meta-commentary" in md
+    # the example files carry no publication date: each section says so rather than going undated
+    assert md.count("_When: not known (no publication date); ") == len(briefing.sections) == 2
 
 
 def test_every_point_counts_its_independent_sources_and_the_title_is_a_headline(

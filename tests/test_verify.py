@@ -22,6 +22,14 @@ BUDGET = (
     "Separately, the council fined the Acme company 3 million dollars for polluting the river in March."
 )
 
+# One council story, a sentence a line: the lead fact, then three more.
+COUNCIL = [
+    "The Springfield city council approved a budget of 40 million dollars on Monday after a long debate.",
+    "The budget funds two new primary schools in the northern district and repairs to the harbour bridge.",
+    "The opposition leader, Tom Reed, voted against the budget with four other members.",
+    "The mayor, Jane Porter, said the new schools would open in the autumn of next year.",
+]
+
 
 @pytest.fixture(scope="module")
 def verifier(example_articles: list[Article]) -> Verifier:
@@ -130,12 +138,7 @@ def test_a_source_sentence_that_grades_what_it_reports_ships_without_the_grading
 
 
 def test_the_fact_the_summary_restates_ships_once_as_the_summary_and_is_not_counted_as_dropped() -> None:
-    said = [
-        "The Springfield city council approved a budget of 40 million dollars on Monday after a long debate.",
-        "The budget funds two new primary schools in the northern district and repairs to the harbour bridge.",
-        "The opposition leader, Tom Reed, voted against the budget with four other members.",
-        "The mayor, Jane Porter, said the new schools would open in the autumn of next year.",
-    ]
+    said = COUNCIL
     index, verifier = _council(said)
     summary = "The Springfield city council approved a budget of 40 million dollars on Monday."
     draft = Draft(summary=[DraftPoint(text=summary, cited=["council"])], restated=0,
@@ -153,3 +156,15 @@ def _council(said: list[str]) -> tuple[SourceIndex, Verifier]:
     """One article of these sentences, one a line, indexed, and a verifier over it."""
     index = SourceIndex.build([clean_article(Article(id="council", text="\n".join(said)), addressed)])
     return index, Verifier(index, FidelityChecker(embedder=get_embedder()), VerifySettings())
+
+
+def test_with_no_summary_kept_the_lead_point_becomes_the_summary_and_its_words_leave_the_points_budget() -> None:
+    said = COUNCIL
+    index, verifier = _council(said)
+    points_words = sum(len(s.split()) for s in said[1:])  # the points after the lead fit exactly
+    settings = VerifySettings(points_words=points_words, min_key_points=2, max_key_points=3)
+    draft = Draft(summary=[DraftPoint(text="The council rejected the budget on Monday.", cited=["council"])],
+                  points=[DraftPoint(text=s, cited=["council"]) for s in said])
+    out = assemble(draft, index, verifier, settings)
+    assert [p.text for p in out.summary] == [said[0]]
+    assert [p.text for p in out.points] == said[1:]

@@ -37,8 +37,10 @@ def assemble(draft: Draft, index: SourceIndex, verifier: Verifier, settings: Ver
     out.summary = _verified(draft.summary, verifier, vectors, covered, out.rejected, "summary", _SUMMARY_SENTENCES)
     # why: the fact the kept summary restates ships as the summary; drafted again it would only repeat it
     points = [p for n, p in enumerate(draft.points) if not (out.summary and n == draft.restated)]
+    # why: with no summary kept, the lead point is to be the summary: its words are not the points' budget
+    lead = not out.summary
     out.points = _verified(points, verifier, vectors, covered, out.rejected, "key point",
-                           settings.max_key_points, settings.points_words)
+                           settings.max_key_points + lead, settings.points_words, free_lead=lead)
     if not out.summary and len(out.points) > settings.min_key_points:
         out.summary = [out.points.pop(0)]  # why: the lead point is written and verified; better than a quote
     if not out.summary:
@@ -69,15 +71,18 @@ def _verified(
     stage: str,
     limit: int,
     words: int | None = None,
+    *,
+    free_lead: bool = False,
 ) -> list[KeyPoint]:
     """The drafts that are neutral, supported and new (not restating a kept sentence), up to `limit`
-    and `words`; `vectors` and `covered` (names, numbers, dates) grow with what is kept."""
+    and `words` (beside the first kept, when `free_lead`); `vectors` and `covered` (names, numbers,
+    dates) grow with what is kept."""
     kept: list[KeyPoint] = []
     spent = 0
     for draft in drafts:
         if len(kept) >= limit:
             break
-        if words is not None and kept and spent + len(draft.text.split()) > words:
+        if words is not None and len(kept) > free_lead and spent + len(draft.text.split()) > words:
             continue  # why: over the coverage budget; a shorter point further down may still fit
         reason = point_problem(draft.text)
         if reason:
@@ -99,7 +104,8 @@ def _verified(
             continue
         vectors.append(vector)
         covered |= specifics_of(draft.text)
-        spent += len(draft.text.split())
+        if kept or not free_lead:
+            spent += len(draft.text.split())
         kept.append(
             KeyPoint(text=draft.text, sources=support.sources, support=support.score, evidence=support.evidence,
                      origin=draft.origin)
