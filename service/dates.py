@@ -20,13 +20,19 @@ _PATTERN = re.compile(
     # a month alone only after a word that makes it a date ("Theresa May said" is not May)
     rf"|(?:(?:in|since|until|by|from|early|late|mid|last|next|this)[\s-]+)(?P<m3>{_MONTH})(?:\s+(?P<y3>\d{{4}}))?"
     rf"|(?P<m4>{_MONTH})\s+(?P<y4m>\d{{4}})"
-    r"|(?P<rel>yesterday|today|last\s+(?:week|month|year)|this\s+(?:week|month|year))"
+    r"|(?P<rel>yesterday|today|last\s+(?:week|month|year)|this\s+(?:week|month|year)"
+    # the day of publication, as news says it; "overnight" only as an adverb ("an overnight success" is none)
+    # ("overnight on Sunday" is dated by its day)
+    r"|(?:this\s+(?:morning|afternoon|evening)|tonight|at\s+dawn|during\s+the\s+night"
+    r"|overnight(?=\s*(?:[,.;:)]|$)|\s+(?:and|on|in|into|to|from|as|after|before|while|when|with|near|across|against|at)\b))"
+    rf"(?!\s+(?:on|of)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d|{_MONTH})))"
     r"|(?:on|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
     r"|in\s+(?P<y4>(?:19|20)\d{2}))\b",
     re.IGNORECASE,
 )
 
 
+_SAME_DAY = frozenset({"today", "tonight", "overnight", "at dawn", "during the night"})
 _FUTURE = re.compile(r"\b(?:will|next|upcoming|due to|scheduled|plans? to|is to|are to)\b", re.IGNORECASE)
 
 
@@ -69,9 +75,10 @@ def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMent
         back = (today.weekday() - _DAYS.index(parts["day"].lower())) % 7 or 7  # the last one before
         return DateMention(said=said, when=(today - timedelta(days=back)).isoformat(), precision="day")
     relative = " ".join(parts["rel"].lower().split())
-    if relative in ("yesterday", "today"):
-        return DateMention(said=said, when=(today - timedelta(days=relative == "yesterday")).isoformat(),
-                           precision="day")
+    if relative == "yesterday":
+        return DateMention(said=said, when=(today - timedelta(days=1)).isoformat(), precision="day")
+    if relative in _SAME_DAY or relative.startswith("this ") and relative.endswith(("morning", "afternoon", "evening")):
+        return DateMention(said=said, when=today.isoformat(), precision="day")
     if relative.endswith("month"):
         first = today.replace(day=1)
         shown = first if relative.startswith("this") else (first - timedelta(days=1))

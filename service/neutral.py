@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from service.clean import judge_paragraph
+from service.models import KeyPointOrigin
 from service.text import has_attribution, refers_to_document, standalone_problem
 
 _LOADED = re.compile(
@@ -109,6 +110,11 @@ def neutral_form(sentence: str) -> str:
     the rewrite would be refused for it); a source sentence so edited ships marked 'edited', never
     as a quote. Whether the form can ship is still point_problem's to say."""
     return sentence if point_problem(sentence) is None else without_grading(sentence)
+
+
+def source_origin(shipped: str, original: str) -> KeyPointOrigin:
+    """How a source sentence ships: quoted as written ('extract'), or in its neutral form ('edited')."""
+    return "extract" if shipped == original else "edited"
 
 
 def without_grading(text: str) -> str:

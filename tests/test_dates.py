@@ -29,6 +29,9 @@ MONDAY = datetime(2024, 11, 18, 9, tzinfo=UTC)
         ("The order was signed yesterday.", "2024-11-17", "day"),
         ("Officials met last week.", "2024-11-11", "week"),
         ("The law was passed in 2019.", "2019", "year"),
+        ("Russian drones struck the grid overnight, officials said.", "2024-11-18", "day"),  # the day it is reported
+        ("Forces launched 200 missiles during the night.", "2024-11-18", "day"),
+        ("The talks ran overnight on Sunday.", "2024-11-17", "day"),  # dated by its day, not by "overnight"
     ],
 )
 def test_relative_and_absolute_dates_resolve_against_the_publication_date(
@@ -44,6 +47,8 @@ def test_without_a_publication_date_relative_dates_are_kept_as_written_never_gue
     assert [m.when for m in find_dates("Russia invaded in February 2022.", None)] == ["2022-02"]  # its own year
     assert find_dates("The missiles may not be decisive, and protesters march on.", MONDAY) == []  # verbs
     assert find_dates("Former prime minister Theresa May said so.", MONDAY) == []  # a name
+    assert find_dates("The singer became an overnight success.", MONDAY) == []  # an adjective, no date
+    assert [(m.said, m.when) for m in find_dates("Drones struck at dawn.", None)] == [("at dawn", None)]
     assert [m.when for m in find_dates("Since February 2022, aid has flowed.", MONDAY)] == ["2022-02"]
 
 

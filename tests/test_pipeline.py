@@ -119,6 +119,8 @@ def test_two_events_get_a_section_each_citing_only_their_own_articles(
         cited |= {a for d in section.disagreements for c in d.claims for a in c.sources}
         assert cited and cited <= own, section.title
         assert [s.id for s in section.stories] == [story.id for story in section.stories[:1]]
+        assert section.timeline, section.title  # issue 13: a timeline per story (unresolved: no publication date)
+        assert all(e.date.when is None for e in section.timeline)
     assert not april.disagreements and november.disagreements  # the range dispute is the November story's
     assert briefing.sources == november.sources + april.sources and not briefing.key_points
     assert briefing.summary_sentences == [november.summary_sentences[0], april.summary_sentences[0]]

@@ -8,7 +8,7 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.neutral import neutral_form, point_problem
+from service.neutral import neutral_form, point_problem, source_origin
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 from service.pipeline.verify import SupportChecker
 
@@ -44,7 +44,7 @@ def best_sentences(
         support = checker.check(text, [sentence.article_id])
         if support.supported:
             points.append(KeyPoint(text=text, sources=[sentence.article_id], support=support.score,
-                                   evidence=support.evidence, origin="extract" if text == sentence.text else "edited"))
+                                   evidence=support.evidence, origin=source_origin(text, sentence.text)))
     return points
 
 

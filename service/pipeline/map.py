@@ -6,7 +6,7 @@ import re
 
 from service.fidelity.rules import missing_specifics
 from service.models import Chunk, Fact, Provenance, Rejected
-from service.neutral import neutral_form
+from service.neutral import neutral_form, source_origin
 from service.pipeline.calls import LLMCaller, strip_bullet
 from service.prompts import Prompt
 from service.settings import Settings
@@ -49,7 +49,7 @@ async def map_chunk(
         picked = chunk.paragraphs[0].sentences[0]
         edited = neutral_form(picked)
         return kept or [Fact(text=edited, provenance=_provenance(chunk),
-                             origin="extract" if edited == picked else "edited")], rejected
+                             origin=source_origin(edited, picked))], rejected
     reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
     return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
 
