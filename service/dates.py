@@ -32,7 +32,8 @@ _PATTERN = re.compile(
 )
 
 
-_SAME_DAY = frozenset({"today", "tonight", "overnight", "at dawn", "during the night"})
+_SAME_DAY = frozenset({"today", "tonight", "overnight", "at dawn", "during the night", "this morning",
+                       "this afternoon", "this evening"})
 _FUTURE = re.compile(r"\b(?:will|next|upcoming|due to|scheduled|plans? to|is to|are to)\b", re.IGNORECASE)
 
 
@@ -77,7 +78,7 @@ def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMent
     relative = " ".join(parts["rel"].lower().split())
     if relative == "yesterday":
         return DateMention(said=said, when=(today - timedelta(days=1)).isoformat(), precision="day")
-    if relative in _SAME_DAY or relative.startswith("this ") and relative.endswith(("morning", "afternoon", "evening")):
+    if relative in _SAME_DAY:
         return DateMention(said=said, when=today.isoformat(), precision="day")
     if relative.endswith("month"):
         first = today.replace(day=1)

@@ -31,6 +31,7 @@ MONDAY = datetime(2024, 11, 18, 9, tzinfo=UTC)
         ("The law was passed in 2019.", "2019", "year"),
         ("Russian drones struck the grid overnight, officials said.", "2024-11-18", "day"),  # the day it is reported
         ("Forces launched 200 missiles during the night.", "2024-11-18", "day"),
+        ("Officials met this morning.", "2024-11-18", "day"),
         ("The talks ran overnight on Sunday.", "2024-11-17", "day"),  # dated by its day, not by "overnight"
     ],
 )
