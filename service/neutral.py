@@ -15,11 +15,13 @@ from service.clean import judge_paragraph
 from service.models import KeyPointOrigin
 from service.text import has_attribution, refers_to_document, standalone_problem
 
+# Loaded words that grade a noun or verb they stand before ("a landmark decision", "dramatically raised")
+_GRADING_WORDS = (
+    "landmark|historic|staggering|shocking|brutal|disastrous|heroic|outrageous|devastating|stunning|massive|"
+    "huge|dramatic(?:ally)?|radical|unprecedented|bold|courageous|reckless|alarming"
+)
 _LOADED = re.compile(
-    r"\b(landmark|historic|staggering|shocking|slammed|blasted|brutal|disastrous|heroic|outrageous|"
-    r"devastating|stunning|massive|huge|dramatic(ally)?|radical|extremist|regime|terrorists?|"
-    r"unprecedented|game[- ]changer|bold|courageous|reckless|alarming)\b",
-    re.IGNORECASE,
+    rf"\b({_GRADING_WORDS}|slammed|blasted|extremist|regime|terrorists?|game[- ]changer)\b", re.IGNORECASE
 )
 # why: case-sensitive, so the month "May" is no hedge; a sentence may open with a capitalised one
 _HEDGES = re.compile(
@@ -52,11 +54,10 @@ _INTRODUCES_SPEECH = re.compile(
     re.IGNORECASE,
 )
 
-# The loaded words that grade a noun or verb they stand before ("a landmark decision", "dramatically
-# raised"): left out, the fact remains. Not before a function word: "a landmark in the city" names one.
+# A grading word before what it grades: left out, the fact remains. Not before a function word: "a
+# landmark in the city" names one.
 _GRADING = re.compile(
-    r"\b(?:(an?)\s+)?(landmark|historic|staggering|shocking|brutal|disastrous|heroic|outrageous|devastating|"
-    r"stunning|massive|huge|dramatic(?:ally)?|radical|unprecedented|bold|courageous|reckless|alarming)\s+"
+    rf"\b(?:(an?)\s+)?({_GRADING_WORDS})\s+"
     r"(?!(?:in|of|on|at|for|to|from|by|with|and|or|but|that|which|the|an?|is|was|are|were)\b)([A-Za-z])",
     re.IGNORECASE,
 )
