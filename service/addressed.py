@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service import numerics
 from service.resources import DATA_DIR
 from service.text import has_attribution, words
 
@@ -63,7 +64,7 @@ class AddressModel:
     def probability(self, sentence: str, vector: np.ndarray) -> float:
         """Return the probability that the sentence addresses an AI or the reader."""
         h = np.maximum(0.0, features(sentence, vector) @ self.hidden + self.hidden_bias)
-        return float(1.0 / (1.0 + np.exp(-(h @ self.out + self.out_bias))))
+        return float(numerics.score(1.0 / (1.0 + np.exp(-(h @ self.out + self.out_bias)))))
 
     def addressed(self, sentence: str, vector: np.ndarray) -> bool:
         """Tell whether a source sentence is an instruction or request to an AI or the reader

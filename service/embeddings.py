@@ -21,7 +21,7 @@ class Embedder:
     """Encode sentences into unit vectors; cosine similarity is then a dot product."""
 
     def __init__(self, model: OnnxModel, cached: int = CACHED_TEXTS) -> None:
-        self._model = model
+        self.model = model
         self._cached = cached
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
@@ -34,7 +34,7 @@ class Embedder:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         with self._lock:
             missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        fresh = np.asarray(self._model.run(missing), dtype=np.float32) if missing else np.zeros((0, DIMENSIONS))
+        fresh = np.asarray(self.model.run(missing), dtype=np.float32) if missing else np.zeros((0, DIMENSIONS))
         with self._lock:
             self.encoded += len(missing)
             new = dict(zip(missing, fresh, strict=True))

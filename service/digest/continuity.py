@@ -11,6 +11,7 @@ dates that set events apart.
 
 from __future__ import annotations
 
+from service import numerics
 from service.embeddings import Embedder
 from service.models import Article, Briefing, Continuation, Digest, DigestStory, KeyPoint
 from service.pipeline.prepare import prepare
@@ -50,8 +51,8 @@ def _new_since(briefing: Briefing, earlier: Briefing, embedder: Embedder) -> lis
     mine, theirs = _sentences(briefing), _sentences(earlier)
     if not theirs:
         return mine
-    closest = (embedder.encode([p.text for p in mine]) @ embedder.encode([p.text for p in theirs]).T).max(axis=1)
-    return [p for p, score in zip(mine, closest, strict=True) if score < _RESTATED]
+    closest = numerics.similarity(embedder.encode([p.text for p in mine]), embedder.encode([p.text for p in theirs]))
+    return [p for p, score in zip(mine, closest.max(axis=1), strict=True) if score < _RESTATED]
 
 
 def _sentences(briefing: Briefing) -> list[KeyPoint]:

@@ -1,7 +1,7 @@
 """The judge: a cross-encoder that reads evidence and claim together -> P(evidence supports claim).
 
 A 6-layer MiniLM fine-tuned by `briefing fidelity train` on contrast pairs, exported to ONNX
-(int8) and run with onnxruntime. Its raw logit is mapped to a probability by a Platt scaling
+(int8 weights, float32 arithmetic) and run with onnxruntime. Its raw logit is mapped to a probability by a Platt scaling
 fitted on human labels (`briefing fidelity calibrate --save`), stored in service/data/judge.json.
 """
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel
 
+from service import numerics
 from service.errors import ConfigError
 from service.onnx_models import JUDGE, OnnxModel, read_manifest
 from service.resources import DATA_DIR
@@ -57,14 +58,14 @@ class Judge:
         self.calibration = calibration
 
     def logits(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """Return the raw logit of each (evidence, claim) pair."""
+        """Return the logit of each (evidence, claim) pair, rounded (service/numerics.py)."""
         if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        return np.asarray(self.model.run(pairs), dtype=np.float32).reshape(len(pairs))
+            return np.zeros(0)
+        return numerics.logits(self.model.run(pairs).reshape(len(pairs)))
 
     def probability(self, pairs: list[tuple[str, str]]) -> np.ndarray:
-        """Return P(supported) for each (evidence, claim) pair."""
-        return self.calibration.probability(self.logits(pairs))
+        """Return P(supported) for each (evidence, claim) pair, rounded (service/numerics.py)."""
+        return numerics.score(self.calibration.probability(self.logits(pairs)))
 
 
 def get_judge() -> Judge:

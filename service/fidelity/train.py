@@ -3,8 +3,8 @@
 Needs the training extra (`pip install -e '.[train]'`: torch, transformers, onnx). Steps, all
 offline and seeded: build contrast pairs from the documents of the fit parts (never from a
 held-out document), add the fit parts' human labels, fine-tune all-MiniLM-L6-v2 with a
-one-logit head, export the judge and the sentence embedder to ONNX, quantise the judge to
-int8, write service/data/onnx with a manifest of sha256 sums, and a data card.
+one-logit head, export the judge and the sentence embedder to ONNX with int8 weights and float32
+arithmetic (`weights.py`), write service/data/onnx with a manifest of sha256 sums, and a data card.
 """
 
 from __future__ import annotations
@@ -295,7 +295,7 @@ class _Pooled:
 
 
 def export_embedder(base: Path, path: Path, report: Report) -> None:
-    """Export the pooled sentence embedder to ONNX, then quantise its weights to int8."""
+    """Export the pooled sentence embedder to ONNX, its weights stored as int8."""
     from transformers import BertModel
 
     model = _Pooled(BertModel.from_pretrained(str(base))).eval()
@@ -303,7 +303,7 @@ def export_embedder(base: Path, path: Path, report: Report) -> None:
 
 
 def export_judge(model: Any, path: Path, report: Report) -> None:
-    """Export the fine-tuned classifier (one logit) to ONNX, then quantise to int8."""
+    """Export the fine-tuned classifier (one logit) to ONNX, its weights stored as int8."""
     import torch
 
     class Logit(torch.nn.Module):
@@ -320,8 +320,10 @@ def export_judge(model: Any, path: Path, report: Report) -> None:
 
 
 def _export(module: Any, path: Path, output: str, report: Report) -> None:
+    import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from service.fidelity.weights import quantise_weights
 
     ids = torch.ones((2, 16), dtype=torch.long)
     fp32 = path.with_suffix(".fp32.onnx")
@@ -333,10 +335,13 @@ def _export(module: Any, path: Path, output: str, report: Report) -> None:
             | {output: {0: "batch"}},
             opset_version=17, dynamo=False,
         )
-    # why: per-channel scales keep similarities within about 0.01 of fp32; per-tensor drifted 0.03
-    quantize_dynamic(str(fp32), str(path), weight_type=QuantType.QInt8, per_channel=True)
+    # why: int8 weights with one scale per output column, dequantised into float32 arithmetic:
+    # dynamic int8 (quantised activations) computed different numbers on different CPUs
+    model = quantise_weights(onnx.load(str(fp32)))
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
     fp32.unlink()
-    report(f"exported {path.name} ({path.stat().st_size / 2**20:.1f} MiB, int8)")
+    report(f"exported {path.name} ({path.stat().st_size / 2**20:.1f} MiB, int8 weights)")
 
 
 def write_reference(model: Any, tokenizer: Any, path: Path, examples: list[Example]) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from service import numerics
 from service.fidelity.sources import SourceIndex
 
 # Words of evidence in one window: with a claim it stays inside the judge's input length.
@@ -46,7 +47,7 @@ def retrieve(vector: np.ndarray, index: SourceIndex, rows: np.ndarray, k: int) -
     assert index.vectors is not None
     if rows.size == 0:
         return Retrieved([], [])
-    sims = index.vectors[rows] @ vector
+    sims = numerics.similarity(index.vectors[rows], vector)
     order = np.argsort(-sims, kind="stable")[:k]
     return Retrieved([int(rows[i]) for i in order], [float(sims[i]) for i in order])
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from service import numerics
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
 from service.neutral import point_problem
@@ -97,7 +98,7 @@ def _verified(
                                      unsupported=not support.addressed, origin=draft.origin))
             continue
         vector = verifier.vector(draft.text)
-        closest = max((float(vector @ v) for v in vectors), default=0.0)
+        closest = float(numerics.similarity(np.stack(vectors), vector).max()) if vectors else 0.0
         if closest >= _DUPLICATE or (closest >= _RESTATES and not specifics_of(draft.text) - covered):
             rejected.append(Rejected(text=draft.text, reason="repeats an earlier sentence", stage=stage,
                                      origin=draft.origin))

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 
+from service import numerics
 from service.clean import EDITORIAL
 from service.fidelity.sources import SourceIndex
 from service.models import FlagKind
@@ -43,10 +44,10 @@ def _scores(index: SourceIndex) -> np.ndarray:
         mine = np.flatnonzero(owners == article)
         others = np.flatnonzero(owners != article)
         if others.size:  # agreement across the other sources counts
-            sims = vectors[mine] @ vectors[others].T
+            sims = numerics.similarity(vectors[mine], vectors[others])
             top = -np.sort(-sims, axis=1)[:, :3]
         else:  # alone, a sentence's best match is itself: skip it
-            sims = vectors[mine] @ vectors[mine].T
+            sims = numerics.similarity(vectors[mine], vectors[mine])
             top = -np.sort(-sims, axis=1)[:, 1:4]
         centrality[mine] = top.mean(axis=1) if top.shape[1] else 0.0
     scores = np.zeros(len(owners))
@@ -57,7 +58,7 @@ def _scores(index: SourceIndex) -> np.ndarray:
         for flag in index.flags.get(sentence.article_id, []):
             weight *= _FLAG_WEIGHT[flag.kind]
         scores[row] = weight * (0.55 * centrality[row] + 0.3 * lead + 0.15 * specific)
-    return scores
+    return numerics.blended(scores)
 
 
 class NoveltyPicker:
@@ -80,8 +81,9 @@ class NoveltyPicker:
             return None
         # why: once anything is picked every row has a similarity to it; before, salience alone ranks
         picked = np.isfinite(self.closest).all()
-        value = np.where(self.open, 0.65 * self.scores - 0.35 * self.closest if picked else self.scores, -np.inf)
-        row = int(np.argmax(value))
+        value = np.where(self.open, numerics.blended(0.65 * self.scores - 0.35 * self.closest) if picked
+                         else self.scores, -np.inf)
+        row = int(np.argmax(value))  # why: the first of equals, the earliest row
         self.open[row] = False
         return row
 
@@ -91,7 +93,7 @@ class NoveltyPicker:
 
     def take(self, vector: np.ndarray) -> None:
         """Count a vector as picked."""
-        self.closest = np.maximum(self.closest, self.vectors @ vector)
+        self.closest = np.maximum(self.closest, numerics.similarity(self.vectors, vector))
 
     def close(self, rows: np.ndarray) -> None:
         """Stop offering these rows."""
