@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BRIEFING = [sys.executable, "-m", "service.cli"]
+# why: service.cli has no __main__ guard; `-m service.cli` imported it and exited 0, measuring nothing
+BRIEFING = [sys.executable, "-c", "import sys; from service.cli import main; sys.exit(main(sys.argv[1:]))"]
 
 
 def _tree_rss_mib(root: int) -> float:
@@ -40,15 +41,19 @@ def _tree_rss_mib(root: int) -> float:
     return total / 2**20
 
 
-def run_measured(command: list[str]) -> tuple[float, float, int]:
-    """Run a command; return wall seconds, peak tree memory (MiB) and the exit code."""
+def run_measured(command: list[str]) -> tuple[float, float]:
+    """Run a command; return wall seconds and peak tree memory (MiB); exit naming it when it fails."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, _tree_rss_mib(process.pid))
-        time.sleep(0.1)
-    return time.perf_counter() - started, peak, process.returncode
+    with tempfile.TemporaryFile("w+") as errors:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=errors, text=True)
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, _tree_rss_mib(process.pid))
+            time.sleep(0.1)
+        if process.returncode:
+            errors.seek(0)
+            sys.exit(f"{' '.join(command[3:])} exited {process.returncode}:\n{errors.read()[-2000:]}")
+    return time.perf_counter() - started, peak
 
 
 def main() -> None:
@@ -65,14 +70,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pairs = Path(tmp) / "pairs.jsonl"
         pairs.write_text("".join(json.dumps(i) + "\n" for i in items))
-        seconds, peak, code = run_measured([*BRIEFING, "fidelity", "score", str(pairs), "-o", str(Path(tmp) / "o")])
+        seconds, peak = run_measured([*BRIEFING, "fidelity", "score", str(pairs), "-o", str(Path(tmp) / "o")])
         print(f"fidelity score: {len(items)} pairs ({chars:,.0f} source characters on average) in {seconds:.1f}s "
-              f"= {len(items) / seconds:.1f} pairs/s including model load; peak memory {peak:.0f} MiB (exit {code})")
+              f"= {len(items) / seconds:.1f} pairs/s including model load; peak memory {peak:.0f} MiB")
         out = Path(tmp) / "briefing.json"
         command = [*BRIEFING, "brief", "examples/articles", "--format", "json", "-o", str(out)]
-        seconds, peak, code = run_measured(command)
+        seconds, peak = run_measured(command)
         print(f"briefing brief examples/articles, embedded server: {seconds:.1f}s, peak memory of client + "
-              f"server {peak:.0f} MiB (exit {code})")
+              f"server {peak:.0f} MiB")
     probe = ("import sys, service.cli, service.pipeline.run, service.fidelity.checker as c;"
              "c.FidelityChecker().score(['a b c.'], 'a b c.'); print('torch' in sys.modules)")
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True).stdout.strip()

@@ -10,7 +10,7 @@ import onnx
 import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 
-from service.fidelity.weights import from_dynamic, quantise_weights, symmetric_int8
+from service.fidelity.weights import from_dynamic, quantise_weights, symmetric_int8, without_nan_guards
 from service.onnx_models import session_options
 
 
@@ -68,3 +68,24 @@ def test_a_dynamically_quantised_model_keeps_its_int8_weights_and_loses_its_inte
     scale = next(v for n, v in after.items() if n.endswith("scale"))
     expected = x @ (after[int8[0]].astype(np.float32) * scale)
     np.testing.assert_allclose(_run(converted, x, tmp_path), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_the_nan_guard_after_a_softmax_goes_and_the_outputs_stay_the_same(tmp_path: Path) -> None:
+    nodes = [
+        helper.make_node("Softmax", ["x"], ["p"], axis=-1),
+        helper.make_node("IsNaN", ["p"], ["nan"]),
+        helper.make_node("Where", ["nan", "zero", "p"], ["g"]),
+        helper.make_node("Mul", ["g", "two"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 8])],
+        [numpy_helper.from_array(np.zeros((), dtype=np.float32), "zero"),
+         numpy_helper.from_array(np.full((), 2.0, dtype=np.float32), "two")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = np.random.default_rng(3).standard_normal((4, 8)).astype(np.float32)
+    guarded = _run(model, x, tmp_path)
+    bare = without_nan_guards(model)
+    assert [n.op_type for n in bare.graph.node] == ["Softmax", "Mul"]
+    assert np.array_equal(_run(bare, x, tmp_path), guarded)
