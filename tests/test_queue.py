@@ -1,5 +1,5 @@
-"""The task queue against real servers: a real redis-server, real `briefing worker` and `briefing serve`
-processes, and the fake backend (fast, no embedded model). Jobs survive workers killed with -9,
+"""The task queue against real servers: a real Redis-protocol server (Valkey), real `briefing worker`
+and `briefing serve` processes, and the fake backend (fast, no embedded model). Jobs survive workers killed with -9,
 broker restarts and poisoned input, and no job runs twice."""
 
 from __future__ import annotations
