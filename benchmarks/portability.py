@@ -7,7 +7,7 @@
 `probe` runs the judge on the 48 pairs of service/data/onnx/reference.json and the embedder on
 their first 16 claims, and writes the raw outputs (before any rounding) with the CPU's vector
 extensions. `--pairs N --sentences M` take the N shortest pairs and M shortest claims instead
-(CI: under qemu a pair takes about 30 s). `compare` checks two probes against the targets: judge logits within
+(CI: under qemu a 320-token pair takes about 30 s). `compare` checks two probes against the targets: judge logits within
 `LOGIT_TOLERANCE`, every embedding's cosine to its counterpart at least `MIN_COSINE`, and the
 rounded values the decisions read (service/numerics.py) identical; exit 1 when one is missed.
 Adapted from the project's shared portability probe (../shared/portability/probe.py).
