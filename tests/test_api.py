@@ -44,6 +44,20 @@ def client(database_url: str, llm_base_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
+def test_metrics_labels_come_from_a_closed_set_whatever_a_client_sends(database_url: str) -> None:
+    """Invented methods and paths, a thousand of them without a key, add no series to /metrics."""
+    settings = _settings(database_url)
+    with TestClient(create_app(settings, model=build_chat_model(settings.llm, REPLAY_URL), inline_jobs=True)) as c:
+        before = c.get("/metrics").text
+        for n in range(1000):
+            c.request(f"ZZPROBE{n}" if n % 2 else "GET", f"/nowhere/{n}")
+        after = c.get("/metrics").text
+    series = [line for line in after.splitlines() if line.startswith("briefing_http_requests_total{")]
+    assert 'method="other",route="unmatched"' in after and "ZZPROBE" not in after
+    assert len(series) <= 6, series
+    assert len(after) < len(before) + 4000
+
+
 def _error(response: httpx.Response, status: int, code: str) -> dict[str, str]:
     assert response.status_code == status, response.text
     body = response.json()

@@ -416,3 +416,29 @@ def test_a_date_is_a_day_in_the_digest_time_zone(database_url: str) -> None:
     assert sorted(a.text for a in in_paris.articles) == ["late on the 18th in Paris", "no offset, read as UTC"]
     assert sorted(a.text for a in in_utc.articles) == sorted(times)
     assert in_paris.articles[0].published.tzinfo is not None  # type: ignore[union-attr]
+
+
+def test_digest_files_written_at_the_same_moment_never_collide(tmp_path: Path) -> None:
+    """Two digests writing feed.atom at once: each writer has a temporary file of its own, so no
+    rename finds its file gone, and the feed ends as one writer's whole text."""
+    from service.digest.outputs import _write
+
+    feed = tmp_path / "feed.atom"
+    errors: list[BaseException] = []
+    texts = [f"<feed>{n}</feed>" * 2000 for n in range(8)]
+
+    def writer(text: str) -> None:
+        try:
+            for _ in range(40):
+                _write(feed, text)
+        except OSError as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=writer, args=(text,)) for text in texts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert feed.read_text(encoding="utf-8") in texts
+    assert [p.name for p in tmp_path.iterdir()] == ["feed.atom"]

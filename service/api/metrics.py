@@ -15,6 +15,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.models import Briefing
 from service.store import Store
 
+# why: a label takes its values from a closed set; any method a client invents ("ZZPROBE") would
+# otherwise add a series per name, and /metrics would grow without bound
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+
 
 class _JobsCollector(Collector):
     def __init__(self, store: Store) -> None:
@@ -78,7 +83,8 @@ class Metrics:
                 await app(scope, receive, send_status)
             finally:
                 route = getattr(scope.get("route"), "path", "unmatched")
-                self.requests.labels(scope["method"], route, str(status)).inc()
+                method = scope["method"] if scope["method"] in METHODS else OTHER
+                self.requests.labels(method, route, str(status)).inc()
                 self.latency.labels(route).observe(time.perf_counter() - started)
 
         return counted

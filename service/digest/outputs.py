@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import tempfile
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,9 +161,12 @@ def write_outputs(digest: Digest, store: Store, settings: DigestSettings) -> lis
 
 
 def _write(path: Path, text: str) -> Path:
-    partial = path.with_name(f".{path.name}.tmp")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)  # why: a reader never sees half a file
+    # why: a name of its own for each writer: two digests writing feed.atom at once had shared
+    # one temporary file, and the second rename found it gone
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.",
+                                     suffix=".tmp", delete=False) as partial:
+        partial.write(text)
+    os.replace(partial.name, path)  # why: a reader never sees half a file
     return path
 
 
