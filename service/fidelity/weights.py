@@ -104,7 +104,7 @@ def from_dynamic(model: Any) -> Any:
     kept = [n for n in graph.node if id(n) not in dead]
     del graph.node[:]
     graph.node.extend(kept + added)
-    return without_nan_guards(_pruned(_sorted(model)))
+    return without_nan_guards(_sorted(model))
 
 
 def without_nan_guards(model: Any) -> Any:
@@ -128,7 +128,7 @@ def without_nan_guards(model: Any) -> Any:
         raise ValueError("a graph output is NaN-guarded")
     del graph.node[:]
     graph.node.extend(kept)
-    return model
+    return _pruned(model)  # why: the guards' zero constants are left with no reader
 
 
 def _sorted(model: Any) -> Any:
@@ -174,7 +174,9 @@ def convert_file(path: Path) -> None:
     import onnx
 
     model = onnx.load(str(path))
-    model = from_dynamic(model) if any(n.op_type == "MatMulInteger" for n in model.graph.node) else (
-        without_nan_guards(model))
+    if any(n.op_type == "MatMulInteger" for n in model.graph.node):
+        model = from_dynamic(model)
+    else:
+        model = without_nan_guards(model)
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
