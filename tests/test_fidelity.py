@@ -16,6 +16,7 @@ from service.cli import main
 from service.errors import ConfigError
 from service.fidelity.calibrate import balanced_accuracy, judge_examples, load_examples, roc_auc
 from service.fidelity.checker import FidelityChecker
+from service.fidelity.distortion_set import CASES_FILE, UNSEEN_FILE, evaluate, load_cases
 from service.fidelity.judge import get_judge
 from service.fidelity.rules import flipped, problems
 from service.onnx_models import JUDGE, ONNX_DIR, REFERENCE, OnnxModel, read_manifest
@@ -33,7 +34,7 @@ SOURCE = (
 _MISSED = pytest.mark.xfail(strict=True, reason="the shipped judge misses added details (issue 11)")
 TRUE_CLAIMS = {
     "verbatim": "Council members rejected a proposal to raise parking fees.",
-    "compressed": "The city council of Springfield approved a budget of 40 million dollars on Monday.",
+    "compressed": "The city council of Springfield approved a budget of 40 million dollars, the mayor said.",
     "fused": "Springfield approved a 40 million dollar budget, which funds two new schools.",
 }
 FALSE_CLAIMS = {
@@ -91,11 +92,11 @@ FLIPS = {
     "name from the story": "Kyiv's mayor Joe Biden said two people were injured.",
 }
 KEEPS = {
-    "compressed": "Russian forces launched 30 missiles at Kyiv on Monday.",
+    "compressed": "Russian forces launched 30 missiles at Kyiv, Ukrainian officials said.",
     "reworded": "Russian forces fired 30 missiles at Kyiv on Monday, according to Ukrainian officials.",
     "passive": "Kyiv was hit by 30 missiles launched by Russian forces on Monday.",
     "title for first name": "President Biden did not comment on the strike.",
-    "pronoun": "He said two people were injured.",
+    "name kept, title dropped": "Vitali Klitschko said two people were injured.",
 }
 
 
@@ -107,6 +108,39 @@ def test_a_flipped_copy_of_a_source_sentence_breaks_the_flip_rule(claim: str) ->
 @pytest.mark.parametrize("claim", KEEPS.values(), ids=KEEPS.keys())
 def test_faithful_rewordings_break_no_hard_rule(claim: str) -> None:
     assert problems(claim, PASSAGE, " ".join(PASSAGE)) == [], claim
+
+
+@pytest.mark.parametrize("cases", [CASES_FILE, UNSEEN_FILE], ids=["built on", "written after"])
+def test_the_rules_catch_shortening_distortions_and_keep_faithful_shortenings(cases: Path) -> None:
+    """Each kind on the project's own set: a rule refusing everything fails as one catching nothing."""
+    for result in evaluate(load_cases(cases)).rules:
+        assert result.caught >= 0.9 and result.kept >= 0.9, result
+
+
+def test_each_distortion_is_named_with_what_the_source_says() -> None:
+    source = ["Kyiv's mayor Vitali Klitschko said two people were injured at the fuel depot."]
+    kinds = {
+        "He said two people were injured at the fuel depot.": ("pronoun", "Kyiv's mayor Vitali Klitschko"),
+        "Kyiv's mayor Vitali Klitschko said two people were injured at the fuel.": ("head_dropped", "fuel depot"),
+        "Two people were injured at the fuel depot.": ("attribution", "said"),
+    }
+    for claim, (kind, quoted) in kinds.items():
+        [found] = problems(claim, source, source[0])
+        assert found.rule == kind and quoted in found.detail, (claim, found)
+
+
+def test_a_pronoun_the_summary_resolved_before_is_no_distortion(checker: FidelityChecker) -> None:
+    source = "Kyiv's mayor Vitali Klitschko said two people were injured. The fire was put out by noon."
+    alone = checker.score([source], "He said two people were injured.").sentences[0]
+    assert [p.rule for p in alone.problems] == ["pronoun"] and not alone.supported
+    summary = checker.score([source], "Vitali Klitschko spoke on Monday. He said two people were injured.")
+    assert summary.sentences[1].problems == []
+
+
+def test_a_rewritten_claim_is_left_to_the_judge() -> None:
+    """The distortion rules read a claim that copies a source sentence; a rewrite is the judge's."""
+    source = ["Police said the suspect's brother had driven the getaway car and was arrested at the border."]
+    assert problems("His brother, who drove away, was later caught by officers.", source, source[0]) == []
 
 
 @pytest.mark.xfail(strict=True, reason="scores of the shipped judge bunch near the threshold (issue 11)")
@@ -270,3 +304,38 @@ def test_extra_training_data_never_brings_in_a_held_out_document(tmp_path: Path)
     [pair] = paraphrase_pairs(TrainConfig(paraphrases=paws))
     assert (pair.claim, pair.supported, pair.kind) == ("Flights from B to A.", False, "paraphrase")
     assert news_documents(TrainConfig(), held) == [] and paraphrase_pairs(TrainConfig()) == []
+
+
+def test_entailment_pairs_count_only_entailment_as_support(tmp_path: Path) -> None:
+    """Stage 1's data: MultiNLI and SNLI read from git copies; a neutral hypothesis is as
+    unsupported as a contradiction, and SNLI's tokenised text is put back together."""
+    from evals.entailment_sources import pairs
+    from service.fidelity.train import Stage, TrainConfig, entailment_pairs
+
+    def repo(name: str, files: dict[str, str]) -> Path:
+        root = tmp_path / name
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text, encoding="utf-8")
+        git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        subprocess.run([*git, "add", "."], check=True)
+        subprocess.run([*git, "commit", "-qm", "data"], check=True)
+        return root / ".git"
+
+    mnli = "index\tpremise\thypothesis\tgold_label\tnumber of correct responses (out of 100)\n" + "".join(
+        f"{i}\tThe bank raised rates.\t{h}\t{label}\t90\n"
+        for i, (h, label) in enumerate([("Rates went up.", "entailment"), ("Rates fell.", "contradiction"),
+                                        ("The bank raised rates twice.", "neutral"), ("Odd.", "-")])
+    )
+    hans = repo("hans", {"berts_of_a_feather/mnli_development_set_number_of_correct_responses.txt": mnli})
+    snli = {f"dataset/eSNLI/{name}.{split}": text for split in ("dev", "test") for name, text in (
+        ("s1", f"A man , in a {split} hat , sits .\n"), ("s2", "A man sits .\n"), ("labels", "entailment\n"))}
+    rows = pairs(hans, repo("esnli", snli))
+    assert [(r["claim"], r["supported"]) for r in rows[:3]] == [
+        ("Rates went up.", True), ("Rates fell.", False), ("The bank raised rates twice.", False)]
+    assert [r["evidence"] for r in rows[3:]] == ["A man, in a dev hat, sits.", "A man, in a test hat, sits."]
+    data = tmp_path / "entailment.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    built = entailment_pairs(TrainConfig(stage=Stage.PAIRS, entailment=data))
+    assert len(built) == 5 and {p.kind for p in built} == {"entailment"} and sum(p.supported for p in built) == 3

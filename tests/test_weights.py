@@ -89,3 +89,28 @@ def test_the_nan_guard_after_a_softmax_goes_and_the_outputs_stay_the_same(tmp_pa
     bare = without_nan_guards(model)
     assert [n.op_type for n in bare.graph.node] == ["Softmax", "Mul"]
     assert np.array_equal(_run(bare, x, tmp_path), guarded)
+
+
+def test_an_embedding_table_is_stored_as_int8_with_one_scale_per_row(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    table = rng.standard_normal((300, 32)).astype(np.float32)
+    table[7] *= 100  # why: one outlying row must not coarsen every other row's precision
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "x"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.INT64, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 32])],
+        [numpy_helper.from_array(table, "table")],
+    )
+    model = quantise_weights(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    onnx.checker.check_model(model)
+    assert [n.op_type for n in model.graph.node] == ["DequantizeLinear", "Gather"]
+    stored = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    assert stored["table_int8"].dtype == np.int8 and stored["table_scale"].shape == (300,)
+    rows = np.array([0, 7, 299], dtype=np.int64)
+    path = tmp_path / "g.onnx"
+    onnx.save(model, str(path))
+    session = ort.InferenceSession(str(path), session_options(1), providers=["CPUExecutionProvider"])
+    got = np.asarray(session.run(None, {"x": rows})[0])
+    # each row within half a step of its own scale: the outlier's scale is 100 times the others'
+    half_step = np.abs(table[rows]).max(axis=1, keepdims=True) / 254 + 1e-6
+    assert (np.abs(got - table[rows]) <= half_step).all()

@@ -61,6 +61,7 @@ class Claim:
     vector: np.ndarray
     index: SourceIndex
     rows: np.ndarray
+    before: str = ""  # the summary's sentences before this one (what its pronouns may point to)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,9 @@ class FidelityChecker:
         return out
 
     def _verdict(self, claim: Claim, retrieved: Retrieved, window: Window | None, judged: float) -> Assessment:
-        broken = problems(claim.text, close_passage(claim.index, retrieved), _quotable(claim.index, claim.rows))
+        broken = problems(
+            claim.text, close_passage(claim.index, retrieved), _quotable(claim.index, claim.rows), claim.before
+        )
         probability = min(judged, RULE_BROKEN) if broken else judged
         evidence = None
         if window is not None:
@@ -158,7 +161,7 @@ def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int |
         start += len(index.sentences)
         rows = np.arange(len(index.sentences))
         item_claims = [
-            Claim(text, vectors[claim_start + i], index, rows) for i, text in enumerate(claims)
+            Claim(text, vectors[claim_start + i], index, rows, " ".join(claims[:i])) for i, text in enumerate(claims)
         ]
         claim_start += len(claims)
         out.append((item_id, item_claims))

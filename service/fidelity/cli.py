@@ -15,6 +15,7 @@ import typer
 from service.console import error, terminal_progress
 from service.errors import ConfigError
 from service.fidelity.checker import FidelityChecker
+from service.fidelity.train import Stage
 from service.settings import get_settings
 
 app = typer.Typer(help="Score source fidelity; train and calibrate the judge.", no_args_is_help=True)
@@ -123,8 +124,32 @@ def calibrate_data(
     return 0
 
 
+@app.command("distortions")
+def distortion_report(
+    cases: Annotated[Path | None, typer.Option(help="cases file (default: evals/data/distortions/cases.jsonl)")] = None,
+    judge: Annotated[bool, typer.Option(help="also score the cases with the judge (loads the model)")] = True,
+) -> int:
+    """Report caught and kept per kind on the project's own set of shortening distortions."""
+    from service.fidelity.distortion_set import CASES_FILE, evaluate, load_cases
+    from service.fidelity.judge import get_judge
+
+    report = evaluate(load_cases(cases or CASES_FILE), get_judge() if judge else None)
+    columns = [("rules", report.rules), ("judge alone", report.judge), ("judge + rules", report.both)]
+    columns = [(name, rows) for name, rows in columns if rows]
+    print(f"{'kind':14} {'n':>3} " + " ".join(f"{name + ' caught/kept':>26}" for name, _ in columns))
+    for i, row in enumerate(report.rules):
+        cells = " ".join(f"{rows[i].caught:>18.2f} / {rows[i].kept:.2f}" for _, rows in columns)
+        print(f"{row.kind:14} {row.n:>3} {cells}")
+    return 0
+
+
 @app.command("train")
 def train_judge(
+    stage: Annotated[Stage, typer.Option(help="pairs: entailment pre-training; summary: evidence windows")] = Stage.SUMMARY,
+    entailment: Annotated[
+        Path | None, typer.Option(help="stage pairs: entailment pairs, JSON lines (evals.entailment_sources)")
+    ] = None,
+    max_tokens: Annotated[int | None, typer.Option(help="tokens of evidence and claim together (default 320)")] = None,
     epochs: Annotated[int | None, typer.Option(help="passes over the pairs (default: TrainConfig's, 2)")] = None,
     seed: Annotated[int | None, typer.Option(help="seed of pairs and training (default: TrainConfig's)")] = None,
     limit: Annotated[int | None, typer.Option(help="train on at most N pairs (a quick smoke run)")] = None,
@@ -144,7 +169,7 @@ def train_judge(
         from service.onnx_models import ONNX_DIR
 
         given = {
-            "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate,
+            "stage": stage, "entailment": entailment, "max_tokens": max_tokens, "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate,
             "window_neighbours": window_neighbours, "init": init,
             "checkpoint": checkpoint, "news": news, "paraphrases": paraphrases,
         }

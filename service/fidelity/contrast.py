@@ -24,7 +24,7 @@ NegativeKind = Literal[
     "entity_swap", "number_change", "negation", "antonym", "role_swap", "added_detail",
     "wrong_combination", "absent_evidence",
 ]
-Kind = PositiveKind | NegativeKind | Literal["human", "paraphrase"]
+Kind = PositiveKind | NegativeKind | Literal["human", "paraphrase", "entailment"]
 POSITIVE_KINDS: tuple[PositiveKind, ...] = ("verbatim", "compressed", "fused", "cross_sentence")
 NEGATIVE_KINDS: tuple[NegativeKind, ...] = (
     "entity_swap", "number_change", "negation", "antonym", "role_swap", "added_detail",
@@ -358,7 +358,7 @@ def _starts_with_name(s: str) -> bool:
 
 def kinds_of(pairs: list[Pair]) -> Iterator[tuple[str, int]]:
     """Count pairs of each kind, in the order of the kinds."""
-    for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS, "human"):
+    for kind in (*POSITIVE_KINDS, *NEGATIVE_KINDS, "human", "paraphrase", "entailment"):
         n = sum(1 for p in pairs if p.kind == kind)
         if n:
             yield kind, n

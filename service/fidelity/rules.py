@@ -4,6 +4,9 @@
 - A claim that copies a source sentence does not flip it: no negation added or removed, no
   word turned into its opposite, no number, date or name exchanged for another (which is
   also how a who-did-what swap shows).
+- Nor does it distort it the way a shortening model does (`distortions.py`): a noun phrase's
+  head dropped, a pronoun for a named referent, a qualifier or an attribution dropped, a
+  verb's agreement changed.
 
 The judge reads meaning but misses one-word edits (calibrate's per-kind figures); these rules
 are exact where they apply, so they decide there (on human-labelled data 87-97 % of the
@@ -22,6 +25,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from service.fidelity.distortions import Distortion, distortions
 from service.text import STOPWORDS, TITLES, content_words, dates, name_occurs, numbers, proper_names, words
 
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
@@ -78,7 +82,8 @@ def _opposites(table: str) -> dict[str, tuple[str, ...]]:
 OPPOSITES: dict[str, tuple[str, ...]] = _opposites(_OPPOSITES)
 
 
-Rule = Literal["quote", "flip"]
+Rule = Literal["quote", "flip"] | Distortion
+RULES: tuple[Rule, ...] = ("quote", "flip", "head_dropped", "pronoun", "qualifier", "agreement", "attribution")
 # The score of a claim that breaks a hard rule, whatever the judge says.
 RULE_BROKEN = 0.05
 
@@ -90,13 +95,15 @@ class Problem(BaseModel):
     detail: str
 
 
-def problems(claim: str, passage: Sequence[str], quotable: str) -> list[Problem]:
+def problems(claim: str, passage: Sequence[str], quotable: str, before: str = "") -> list[Problem]:
     """Every rule the claim breaks against the source sentences closest to it (`passage`) and the
-    whole text of its chosen sources (`quotable`, for quotes)."""
+    whole text of its chosen sources (`quotable`, for quotes); `before` is the summary's text
+    before the claim, which a pronoun may point back to (`distortions.py`)."""
     found = [Problem(rule="quote", detail=f"quotes words no source says: “{q}”") for q in misquotes(claim, quotable)]
     flip = flipped(claim, passage)
     if flip:
         found.append(Problem(rule="flip", detail=flip))
+    found += [Problem(rule=kind, detail=detail) for kind, detail in distortions(claim, passage, before)]
     return found
 
 

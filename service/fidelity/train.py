@@ -1,10 +1,17 @@
 """`briefing fidelity train`: fine-tune the judge and export both models to ONNX.
 
-Needs the training extra (`pip install -e '.[train]'`: torch, transformers, onnx). Steps, all
-offline and seeded: build contrast pairs from the documents of the fit parts (never from a
-held-out document), add the fit parts' human labels, fine-tune all-MiniLM-L6-v2 with a
-one-logit head, export the judge and the sentence embedder to ONNX with int8 weights and float32
-arithmetic (`weights.py`), write service/data/onnx with a manifest of sha256 sums, and a data card.
+Needs the training extra (`pip install -e '.[train]'`: torch, transformers, onnx). Two stages,
+each offline, seeded and resumable (`--checkpoint` keeps the training state every few hundred
+steps; run it again to go on from there):
+
+1. `--stage pairs`: all-MiniLM-L6-v2 with a one-logit head learns entailment from public
+   premise-hypothesis pairs (`--entailment`, evals/data/judge/README.md), short sequences.
+2. `--stage summary` (the default), from stage 1's weights (`--init`): contrast pairs built
+   from the documents of the fit parts (never from a held-out document) over evidence windows
+   of one to three source sentences, plus the fit parts' human labels.
+
+Each stage exports the judge and the sentence embedder to ONNX with int8 weights and float32
+arithmetic (`weights.py`), writes a manifest of sha256 sums, and a data card.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ import json
 import random
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -36,15 +45,27 @@ from service.onnx_models import (
 
 SEED = 20261123
 CARD_FILE = Path(__file__).resolve().parents[2] / "docs" / "judge-data-card.json"
+CARD_NAME = "data-card.json"  # beside a checkpoint's weights
 # why: human labels are few beside the synthetic pairs; repeating them keeps their weight.
 HUMAN_REPEATS = 2
+# Optimiser steps between two saves of the training state.
+SAVE_EVERY = 200
+STATE_FILE = "state.pt"
 Report = Callable[[str], None]
+
+
+class Stage(StrEnum):
+    """What a training run learns from (the module docstring's two stages)."""
+
+    PAIRS = "pairs"
+    SUMMARY = "summary"
 
 
 class TrainConfig(BaseModel):
     """Everything that decides the trained weights."""
 
     seed: int = SEED
+    stage: Stage = Stage.SUMMARY
     epochs: int = 2
     batch_size: int = 16
     learning_rate: float = 4e-5
@@ -60,6 +81,7 @@ class TrainConfig(BaseModel):
     news: Path | None = None  # JSON lines of {"text": article}
     news_documents: int = 100  # at most this many of them
     paraphrases: Path | None = None  # JSON lines of {"evidence", "claim", "supported"}
+    entailment: Path | None = None  # stage 1: JSON lines of {"evidence", "claim", "supported", "source"}
 
 
 class DataCard(BaseModel):
@@ -71,10 +93,12 @@ class DataCard(BaseModel):
     positives: int
     negatives: int
     kinds: dict[str, int]
+    entailment: dict[str, int] = {}
     human_parts: list[str]
     held_out_parts: list[str]
     config: TrainConfig
     seconds: float = 0.0
+    init_card: DataCard | None = None  # what the weights it started from were trained on
 
 
 def minilm_folder() -> Path:
@@ -90,8 +114,13 @@ def minilm_folder() -> Path:
 def training_pairs(
     examples: list[Example], config: TrainConfig, embed: Callable[[list[str]], np.ndarray], news: list[str]
 ) -> list[Pair]:
-    """Contrast pairs from the fit parts' documents and the extra `news` documents, plus the fit
-    parts' human labels (repeated) and the configured paraphrase pairs."""
+    """Stage 1: the entailment pairs and the paraphrase pairs. Stage 2: contrast pairs from the fit
+    parts' documents and the extra `news` documents, plus the fit parts' human labels (repeated)
+    and the paraphrase pairs."""
+    if config.stage == Stage.PAIRS:
+        pairs = entailment_pairs(config) + paraphrase_pairs(config)
+        random.Random(config.seed).shuffle(pairs)
+        return pairs[: config.limit] if config.limit else pairs
     fit = [e for e in examples if e.part in FIT_PARTS]
     documents = sorted({s for e in fit for s in e.sources})
     held = held_out_documents(examples)
@@ -123,6 +152,15 @@ def paraphrase_pairs(config: TrainConfig) -> list[Pair]:
         return []
     lines = config.paraphrases.read_text(encoding="utf-8").splitlines()
     return [Pair(**json.loads(line), kind="paraphrase") for line in lines if line.strip()]
+
+
+def entailment_pairs(config: TrainConfig) -> list[Pair]:
+    """Labelled premise-hypothesis pairs as (evidence, claim) pairs."""
+    if config.entailment is None:
+        raise ValueError("stage 1 (pairs) needs --entailment: write it with `python -m evals.entailment_sources`")
+    lines = config.entailment.read_text(encoding="utf-8").splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    return [Pair(evidence=r["evidence"], claim=r["claim"], supported=r["supported"], kind="entailment") for r in rows]
 
 
 def human_pairs(examples: list[Example], embed: Callable[[list[str]], np.ndarray]) -> list[Pair]:
@@ -182,12 +220,16 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
         optimiser, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
     )
     loss_fn = torch.nn.BCEWithLogitsLoss()
+    done = _resume(config.checkpoint, model, optimiser, schedule, report)
     step = 0
     for epoch in range(config.epochs):
         order = list(range(len(batches)))
         random.Random(config.seed + epoch).shuffle(order)
         running = 0.0
         for n, b in enumerate(order, 1):
+            step += 1
+            if step <= done:
+                continue
             ids, mask, types, labels = batches[b]
             logits = model(input_ids=ids, attention_mask=mask, token_type_ids=types).logits.squeeze(-1)
             loss = loss_fn(logits, labels)
@@ -196,12 +238,13 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
             optimiser.step()
             schedule.step()
             optimiser.zero_grad()
-            step += 1
-            running += float(loss)
+            running += loss.item()
             if n % 100 == 0:
                 elapsed = time.perf_counter() - started
                 report(f"epoch {epoch + 1} batch {n}/{len(batches)} loss {running / 100:.4f} ({elapsed:.0f}s)")
                 running = 0.0
+            if config.checkpoint and step % SAVE_EVERY == 0:
+                _save_state(config.checkpoint, step, model, optimiser, schedule)
     model.eval()
     if config.checkpoint:
         model.save_pretrained(str(config.checkpoint))
@@ -213,9 +256,39 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
     )
     (out / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     card = _card(examples, pairs, config, len(news), time.perf_counter() - started)
-    CARD_FILE.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    report(f"wrote {out} and {CARD_FILE} in {card.seconds:.0f}s; run `briefing fidelity calibrate --save` next")
+    written = [out]
+    for path in ([config.checkpoint / CARD_NAME] if config.checkpoint else []) + ([CARD_FILE] if out == ONNX_DIR else []):
+        path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    report(f"wrote {', '.join(map(str, written))} in {card.seconds:.0f}s; run `briefing fidelity calibrate --save` next")
     return card
+
+
+def _save_state(folder: Path, step: int, model: Any, optimiser: Any, schedule: Any) -> None:
+    """Keep everything needed to go on from this step (written aside, then renamed: a kill while
+    saving leaves the previous state whole)."""
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / (STATE_FILE + ".partial")
+    state = {"step": step, "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+             "schedule": schedule.state_dict()}
+    torch.save(state, partial)
+    partial.replace(folder / STATE_FILE)
+
+
+def _resume(folder: Path | None, model: Any, optimiser: Any, schedule: Any, report: Report) -> int:
+    """Load a saved training state into model, optimiser and schedule; return its step (0: none)."""
+    import torch
+
+    if folder is None or not (folder / STATE_FILE).exists():
+        return 0
+    state = torch.load(folder / STATE_FILE, weights_only=False)
+    model.load_state_dict(state["model"])
+    optimiser.load_state_dict(state["optimiser"])
+    schedule.load_state_dict(state["schedule"])
+    report(f"resuming from step {state['step']} ({folder / STATE_FILE})")
+    return int(state["step"])
 
 
 def _batches(pairs: list[Pair], tokenizer: Any, config: TrainConfig) -> list[tuple[Any, Any, Any, Any]]:
@@ -234,15 +307,23 @@ def _batches(pairs: list[Pair], tokenizer: Any, config: TrainConfig) -> list[tup
 
 
 def _card(examples: list[Example], pairs: list[Pair], config: TrainConfig, news: int, seconds: float) -> DataCard:
-    fit_docs = {p: len({s for e in examples if e.part == p for s in e.sources}) for p in FIT_PARTS}
-    if config.news is not None:
+    summary = config.stage == Stage.SUMMARY
+    fit_docs = {p: len({s for e in examples if e.part == p for s in e.sources}) for p in FIT_PARTS} if summary else {}
+    if config.news is not None and summary:
         fit_docs["news"] = news
+    entailment: Counter[str] = Counter()
+    if config.entailment is not None and not summary:
+        lines = config.entailment.read_text(encoding="utf-8").splitlines()
+        entailment.update(json.loads(line)["source"] for line in lines if line.strip())
+    init = config.init / CARD_NAME if config.init else None
     positives = sum(p.supported for p in pairs)
     return DataCard(
         seed=config.seed, documents=fit_docs, pairs=len(pairs), positives=positives,
-        negatives=len(pairs) - positives, kinds=dict(kinds_of(pairs)), human_parts=list(FIT_PARTS),
+        negatives=len(pairs) - positives, kinds=dict(kinds_of(pairs)), entailment=dict(entailment),
+        human_parts=list(FIT_PARTS) if summary else [],
         held_out_parts=sorted({e.part for e in examples} - set(FIT_PARTS)), config=config,
         seconds=round(seconds, 1),
+        init_card=DataCard.model_validate_json(init.read_text(encoding="utf-8")) if init and init.exists() else None,
     )
 
 

@@ -23,9 +23,15 @@ import numpy as np
 MIN_QUANTISED = 4096
 
 
+# Which input of which operator is a weight table, and the axis its scales run along: a MatMul
+# weight (in x out) gets one scale per output column, an embedding table (rows x width) read by a
+# Gather one per row, so that every token's vector keeps its own precision.
+_WEIGHT_INPUTS = {"MatMul": (1, 1), "Gather": (0, 0)}
+
+
 def quantise_weights(model: Any) -> Any:
-    """Rewrite a float32 model in place: every MatMul whose second input is a 2-D float
-    initializer reads it through a DequantizeLinear of int8 values, per output column."""
+    """Rewrite a float32 model in place: every MatMul weight and every embedding table (a 2-D
+    float initializer) is read through a DequantizeLinear of int8 values."""
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
@@ -33,9 +39,10 @@ def quantise_weights(model: Any) -> Any:
     replaced: dict[str, str] = {}
     new_nodes = []
     for node in graph.node:
-        if node.op_type != "MatMul" or len(node.input) != 2:
+        if node.op_type not in _WEIGHT_INPUTS or len(node.input) != 2:
             continue
-        weight = str(node.input[1])
+        position, axis = _WEIGHT_INPUTS[node.op_type]
+        weight = str(node.input[position])
         tensor = inits.get(weight)
         if tensor is None or tensor.data_type != TensorProto.FLOAT or len(tensor.dims) != 2:
             continue
@@ -43,29 +50,31 @@ def quantise_weights(model: Any) -> Any:
         if values.size < MIN_QUANTISED:
             continue
         if weight not in replaced:
-            q, scale = symmetric_int8(values)
+            q, scale = symmetric_int8(values, axis)
             replaced[weight] = f"{weight}_dequantized"
             graph.initializer.extend([
                 numpy_helper.from_array(q, f"{weight}_int8"),
                 numpy_helper.from_array(scale, f"{weight}_scale"),
-                numpy_helper.from_array(np.zeros_like(q[0]), f"{weight}_zero_point"),
+                numpy_helper.from_array(np.zeros(scale.shape, dtype=np.int8), f"{weight}_zero_point"),
             ])
             new_nodes.append(helper.make_node(
                 "DequantizeLinear", [f"{weight}_int8", f"{weight}_scale", f"{weight}_zero_point"],
-                [replaced[weight]], axis=1, name=f"{weight}_DequantizeLinear",
+                [replaced[weight]], axis=axis, name=f"{weight}_DequantizeLinear",
             ))
-        node.input[1] = replaced[weight]
+        node.input[position] = replaced[weight]
     for name in replaced:
         graph.initializer.remove(inits[name])
     graph.node.extend(new_nodes)
     return without_nan_guards(_sorted(model))
 
 
-def symmetric_int8(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """int8 values and one float32 scale per column (axis 1), symmetric around zero."""
-    scale = (np.abs(values).max(axis=0) / 127.0).astype(np.float32)
+def symmetric_int8(values: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """int8 values and one float32 scale per slice along `axis` (1: per column, 0: per row),
+    symmetric around zero."""
+    scale = (np.abs(values).max(axis=1 - axis) / 127.0).astype(np.float32)
     scale[scale == 0] = 1.0
-    q = np.clip(np.rint(values / scale), -127, 127).astype(np.int8)
+    shaped = scale[None, :] if axis == 1 else scale[:, None]
+    q = np.clip(np.rint(values / shaped), -127, 127).astype(np.int8)
     return q, scale
 
 
