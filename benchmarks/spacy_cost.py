@@ -29,7 +29,8 @@ def peak_mib() -> float:
 
 
 def sentences(folder: Path) -> list[str]:
-    rows = [json.loads(line) for f in sorted(folder.glob("*.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
+    lines = [line for f in sorted(folder.glob("*.jsonl")) for line in f.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(line) for line in lines if line.strip()]
     return [row[key] for row in rows for key in ("source", "distorted", "faithful")]
 
 

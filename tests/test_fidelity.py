@@ -184,7 +184,8 @@ def test_a_spun_source_still_supports_a_true_sentence(checker: FidelityChecker) 
 
 def test_summary_verdict_is_its_weakest_sentence(checker: FidelityChecker) -> None:
     result = checker.score(
-        [SOURCE], "Springfield approved a 40 million dollar budget. The harbour bridge was closed for a year."
+        [SOURCE],
+        "Springfield approved a 40 million dollar budget, the mayor said. The harbour bridge was closed for a year.",
     )
     assert len(result.sentences) == 2 and result.sentences[0].supported
     assert result.score == min(s.score for s in result.sentences) < result.sentences[0].score
@@ -285,6 +286,27 @@ def test_calibration_floor_on_held_out_human_labels(checker: FidelityChecker) ->
     labels = np.array([e.consistent for e in examples])
     auc, accuracy = roc_auc(scores, labels), balanced_accuracy(scores >= checker.threshold, labels)
     assert auc >= 0.62 and accuracy >= 0.58, (auc, accuracy)
+
+
+def test_calibration_counts_what_each_rule_refuses_apart_from_the_judge() -> None:
+    """A rule's firings are counted per part and label; the ablation shows what the rules add."""
+    from service.fidelity.calibrate import Example, Judged, calibrate
+
+    def example(n: int, part: str, consistent: bool) -> Example:
+        return Example(id=str(n), part=part, sources=["s"], summary="x", consistent=consistent)
+
+    # The judge ranks every example right on the held-out part except one inconsistent summary
+    # it passes (logit 3), which the attribution rule refuses.
+    rows = [("summedits/test", True, 2.0, set()), ("summedits/test", False, -2.0, {"qualifier"}),
+            ("qags/a", True, 2.0, set()), ("qags/a", False, -2.0, {"attribution"}),
+            ("qags/b", True, 2.0, set()), ("qags/b", False, 3.0, {"attribution"}), ("qags/b", False, -2.0, set())]
+    examples = [example(n, part, ok) for n, (part, ok, _, _) in enumerate(rows)]
+    judged = [Judged(logit=logit, broken=broken) for _, _, logit, broken in rows]
+    result = calibrate(examples, judged, [], get_judge())
+    firings = {f.rule: (f.fitted, f.held_out) for f in result.firings}
+    assert firings["attribution"] == ((0, 1), (0, 1)) and firings["qualifier"] == ((0, 1), (0, 0))
+    assert firings["pronoun"] == ((0, 0), (0, 0))
+    assert result.ablation["judge + every rule (shipped)"] > result.ablation["judge + quote and flip rules"]
 
 
 def test_extra_training_data_never_brings_in_a_held_out_document(tmp_path: Path) -> None:

@@ -67,6 +67,15 @@ class KindMetrics(BaseModel):
     accuracy: float
 
 
+class RuleFirings(BaseModel):
+    """How many consistent and inconsistent summaries one hard rule refuses, on the fitted and on
+    the held-out parts: what a rule costs (consistent) beside what it catches (inconsistent)."""
+
+    rule: Rule
+    fitted: tuple[int, int]
+    held_out: tuple[int, int]
+
+
 class Calibration(BaseModel):
     """The fitted calibration, and its metrics on the fitted, held-out and synthetic data."""
 
@@ -75,6 +84,7 @@ class Calibration(BaseModel):
     held_out: list[PartMetrics]
     kinds: list[KindMetrics]
     ablation: dict[str, float]
+    firings: list[RuleFirings] = []
 
 
 def load_examples(folder: Path = DATA_DIR) -> list[Example]:
@@ -164,9 +174,16 @@ def calibrate(
         "judge + quote and flip rules": metrics("", ~on_fit, with_rules("quote", "flip")).balanced_accuracy,
         "judge + every rule (shipped)": metrics("", ~on_fit).balanced_accuracy,
     }
+    fired = {rule: np.array([rule in j.broken for j in judged]) for rule in RULES}
+    consistent = labels == 1
+
+    def counts(rule: Rule, mask: np.ndarray) -> tuple[int, int]:
+        return int((fired[rule] & mask & consistent).sum()), int((fired[rule] & mask & ~consistent).sum())
+
     return Calibration(
         calibration=calibration, fitted=metrics(calibration.fitted_on, on_fit), held_out=held,
         kinds=kind_metrics(contrast, judge, calibration), ablation=ablation,
+        firings=[RuleFirings(rule=r, fitted=counts(r, on_fit), held_out=counts(r, ~on_fit)) for r in RULES],
     )
 
 

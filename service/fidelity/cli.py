@@ -118,6 +118,10 @@ def calibrate_data(
     print("\nablation, balanced accuracy on all held-out:\n" + "\n".join(
         f"{name:48} {value:.3f}" for name, value in result.ablation.items()
     ))
+    print("\nsummaries each rule refuses, consistent / inconsistent:\n"
+          f"{'rule':32} {'fitted':>12} {'held out':>12}")
+    for f in result.firings:
+        print(f"{f.rule:32} {f.fitted[0]:>5} / {f.fitted[1]:<5} {f.held_out[0]:>5} / {f.held_out[1]:<5}")
     if save:
         c.save()
         typer.echo("saved service/data/judge.json", err=True)
@@ -145,7 +149,9 @@ def distortion_report(
 
 @app.command("train")
 def train_judge(
-    stage: Annotated[Stage, typer.Option(help="pairs: entailment pre-training; summary: evidence windows")] = Stage.SUMMARY,
+    stage: Annotated[
+        Stage, typer.Option(help="pairs: entailment pre-training; summary: evidence windows")
+    ] = Stage.SUMMARY,
     entailment: Annotated[
         Path | None, typer.Option(help="stage pairs: entailment pairs, JSON lines (evals.entailment_sources)")
     ] = None,
@@ -169,7 +175,8 @@ def train_judge(
         from service.onnx_models import ONNX_DIR
 
         given = {
-            "stage": stage, "entailment": entailment, "max_tokens": max_tokens, "epochs": epochs, "seed": seed, "limit": limit, "learning_rate": learning_rate,
+            "stage": stage, "entailment": entailment, "max_tokens": max_tokens, "epochs": epochs, "seed": seed,
+            "limit": limit, "learning_rate": learning_rate,
             "window_neighbours": window_neighbours, "init": init,
             "checkpoint": checkpoint, "news": news, "paraphrases": paraphrases,
         }

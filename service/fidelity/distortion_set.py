@@ -9,7 +9,6 @@ distortions` reports caught and kept per kind, by the rules, the judge alone, an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np

@@ -34,7 +34,9 @@ _NEAR_COPY = 0.7
 # How far before a kept word an article, possessive or number marks it as inside a noun phrase.
 _PHRASE_REACH = 3
 
-_OPENS_PHRASE = frozenset("a an the its his her their our my your this that these those some any each every no and or of".split())
+_OPENS_PHRASE = frozenset(
+    "a an the its his her their our my your this that these those some any each every no and or of".split()
+)
 # Most words between the end of what a claim copies and a reporting verb that governs it.
 _SPEAKER_WORDS = 5
 # Longest name or description a pronoun is read as replacing (longer: a clause was rewritten).
@@ -109,7 +111,7 @@ class Aligned:
     claim: str
     theirs: list[Token]
     mine: list[Token]
-    opcodes: list[tuple[str, int, int, int, int]]
+    opcodes: Sequence[tuple[str, int, int, int, int]]
     before: str = ""  # the summary's text before the claim: what a pronoun may point back to
 
     @property
@@ -231,7 +233,8 @@ def agreement(a: Aligned) -> str | None:
             continue
         old, new = a.theirs[i1].lower, a.mine[j1].lower
         if frozenset((old, new)) in _AGREES or _plural_of(old, new) or _plural_of(new, old):
-            return f"changes the source's “{a.theirs[i1].text}” to “{a.mine[j1].text}”, so it agrees with another subject"
+            changed = f"“{a.theirs[i1].text}” to “{a.mine[j1].text}”"
+            return f"changes the source's {changed}, so it agrees with another subject"
     return None
 
 

@@ -22,8 +22,8 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -257,10 +257,11 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
     (out / MANIFEST).write_text(manifest.model_dump_json(indent=2) + "\n", encoding="utf-8")
     card = _card(examples, pairs, config, len(news), time.perf_counter() - started)
     written = [out]
-    for path in ([config.checkpoint / CARD_NAME] if config.checkpoint else []) + ([CARD_FILE] if out == ONNX_DIR else []):
+    cards = ([config.checkpoint / CARD_NAME] if config.checkpoint else []) + ([CARD_FILE] if out == ONNX_DIR else [])
+    for path in cards:
         path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
         written.append(path)
-    report(f"wrote {', '.join(map(str, written))} in {card.seconds:.0f}s; run `briefing fidelity calibrate --save` next")
+    report(f"wrote {', '.join(map(str, written))} in {card.seconds:.0f}s; next: `briefing fidelity calibrate --save`")
     return card
 
 
