@@ -22,15 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from typing import Literal
 
+from service.fidelity.copies import NEGATIONS, TOKEN, nearest_copy
 from service.text import STOPWORDS
 
 Distortion = Literal["head_dropped", "pronoun", "qualifier", "agreement", "attribution"]
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.,]\d+)*(?:['’][A-Za-z]+)?")
-# Share of the claim's words that must follow one source sentence, in order.
-_NEAR_COPY = 0.7
 # How far before a kept word an article, possessive or number marks it as inside a noun phrase.
 _PHRASE_REACH = 3
 
@@ -65,7 +62,6 @@ _THIS_PERIOD = re.compile(
     r"^(?:this|next|that)\s+(?:winter|summer|spring|autumn|fall|season|year|month|week|weekend|time)$"
     r"|^(?:in|during|before|by)\b"
 )
-_NEGATIONS = frozenset("not never no nobody none nothing neither nor without cannot".split())
 _AGREEMENT = [("have", "has"), ("are", "is"), ("were", "was"), ("do", "does"), ("don't", "doesn't"),
               ("haven't", "hasn't"), ("aren't", "isn't"), ("weren't", "wasn't")]
 _AGREES = {frozenset(pair) for pair in _AGREEMENT}
@@ -142,19 +138,17 @@ def align(claim: str, passage: Sequence[str], before: str = "") -> Aligned | Non
     mine = tokens(claim)
     if len(mine) < 4:
         return None
-    best: tuple[int, Aligned] | None = None
-    for sentence in passage:
-        theirs = tokens(sentence)
-        matcher = SequenceMatcher(None, [t.lower for t in theirs], [t.lower for t in mine], autojunk=False)
-        kept = sum(block.size for block in matcher.get_matching_blocks())
-        if kept >= _NEAR_COPY * len(mine) and (best is None or kept > best[0]):
-            best = (kept, Aligned(sentence, claim, theirs, mine, matcher.get_opcodes(), before))
-    return best[1] if best else None
+    sentences = [tokens(sentence) for sentence in passage]
+    copied = nearest_copy([t.lower for t in mine], [[t.lower for t in theirs] for theirs in sentences])
+    if copied is None:
+        return None
+    n, matcher = copied
+    return Aligned(passage[n], claim, sentences[n], mine, matcher.get_opcodes(), before)
 
 
 def tokens(text: str) -> list[Token]:
     """The words of text with their character spans."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    return [Token(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
 def head_dropped(a: Aligned) -> str | None:
@@ -203,7 +197,7 @@ def pronoun(a: Aligned) -> str | None:
 def qualifier(a: Aligned) -> str | None:
     """A restricting word or clause of the part the claim copies, dropped."""
     first, last = a.kept_span
-    negated = any(t.lower in _NEGATIONS or t.lower.endswith("n't") for t in a.mine)
+    negated = any(t.lower in NEGATIONS or t.lower.endswith("n't") for t in a.mine)
     for op, i1, i2, j1, j2 in a.opcodes:
         if op not in ("delete", "replace"):
             continue

@@ -25,15 +25,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel
 
+from service.fidelity.copies import NEGATIONS, TOKEN, nearest_copy
 from service.fidelity.distortions import Distortion, distortions
 from service.text import STOPWORDS, TITLES, content_words, dates, name_occurs, numbers, proper_names, words
 
 _QUOTE = re.compile(r"[\"“”]([^\"“”]{12,}?)[\"“”]")
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.,]\d+)*(?:['’][A-Za-z]+)?")
 _NUMBER_SIGN = re.compile(r"\b[Nn]o\.?\s+(?=\d)")  # "no 1", "No. 1": a number, not a negation
-_NEGATIONS = frozenset("not never no nobody none nothing neither nor without cannot".split())
-# Share of a claim's words that must follow one source sentence, in order, for it to count as a copy.
-_NEAR_COPY = 0.7
 # Share of a claim's words (names aside) that must follow the source's, in order, for a reordering
 # of its names to count as who-did-what swapped.
 _SAME_WORDING = 0.9
@@ -142,17 +139,12 @@ def flipped(claim: str, passage: Sequence[str]) -> str | None:
     mine = _tokens(claim)
     if len(mine) < 4:
         return None
-    lowered = [t.lower() for t in mine]
-    best: tuple[int, str, list[str], SequenceMatcher[str]] | None = None
-    for sentence in passage:
-        theirs = _tokens(sentence)
-        matcher = SequenceMatcher(None, [t.lower() for t in theirs], lowered, autojunk=False)
-        kept = sum(block.size for block in matcher.get_matching_blocks())
-        if kept >= _NEAR_COPY * len(mine) and (best is None or kept > best[0]):
-            best = (kept, sentence, theirs, matcher)
-    if best is None:
+    sentences = [_tokens(sentence) for sentence in passage]
+    copied = nearest_copy([t.lower() for t in mine], [[t.lower() for t in theirs] for theirs in sentences])
+    if copied is None:
         return None
-    _, sentence, theirs, matcher = best
+    n, matcher = copied
+    sentence, theirs = passage[n], sentences[n]
     blocks = [b for b in matcher.get_matching_blocks() if b.size]
     span = theirs[blocks[0].a : blocks[-1].a + blocks[-1].size]
     if _swapped(span, mine):
@@ -212,7 +204,7 @@ def _swapped(theirs: list[str], mine: list[str]) -> bool:
 
 
 def _tokens(text: str) -> list[str]:
-    return _TOKEN.findall(_NUMBER_SIGN.sub("number ", text))
+    return TOKEN.findall(_NUMBER_SIGN.sub("number ", text))
 
 
 def _digits(tokens: Sequence[str]) -> str:
@@ -221,7 +213,7 @@ def _digits(tokens: Sequence[str]) -> str:
 
 
 def _negations(tokens: Sequence[str]) -> int:
-    return sum(t.lower() in _NEGATIONS or t.lower().endswith(("n't", "n’t")) for t in tokens)
+    return sum(t.lower() in NEGATIONS or t.lower().endswith(("n't", "n’t")) for t in tokens)
 
 
 def _names(tokens: Sequence[str]) -> bool:
