@@ -10,6 +10,19 @@ from datetime import date, datetime, timedelta
 
 from service.models import DateMention
 
+# why: a digest's date is computed with (days before it, the next day); near year 1 that overflows
+FIRST_DIGEST_DAY = date(1900, 1, 1)
+
+
+def digest_day_problem(day: date, today: date) -> str | None:
+    """Say why a digest cannot cover `day`, or None when it can."""
+    if day < FIRST_DIGEST_DAY:
+        return f"{day} is before {FIRST_DIGEST_DAY}, the first date a digest covers"
+    if day > today:
+        return f"{day} is in the future (today is {today})"
+    return None
+
+
 _MONTHS = {name.lower(): n for n, name in enumerate(month_name) if name}
 # why: case-sensitive, so the verb "may" and "march" are not months
 _MONTH = "(?-i:" + "|".join(name for name in month_name if name) + ")"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import StrEnum
 from pathlib import PurePath
 
@@ -14,6 +15,20 @@ class Format(StrEnum):
 
     MD = "md"
     JSON = "json"
+
+
+# why: no maintained Markdown text escaper fits (mistune's and markdown-it's escape HTML only, mdformat
+# keeps its own private). CommonMark lets a backslash escape any ASCII punctuation; these are the ones
+# that open markup inside a line: code, emphasis, links and images, GFM strikethrough and tables.
+_MARKUP = re.compile(r"([\\`*_\[\]~|])")
+
+
+def md(text: str) -> str:
+    """Plain text made inert in Markdown: markup characters escaped, '<' written as an entity (raw HTML
+    needs one, and not every renderer honours '\\<'), '&' before an entity's name too, lines folded
+    (a line may open a heading, list or quote)."""
+    text = _MARKUP.sub(r"\\\1", " ".join(text.split()))
+    return re.sub(r"&(?=#?\w+;)", "&amp;", text).replace("<", "&lt;")
 
 
 def render(briefing: Briefing, fmt: Format) -> str:
@@ -31,14 +46,14 @@ def to_markdown(briefing: Briefing) -> str:
     disagreements, timeline) or one numbered section per story; then the sources, once, and what
     was dropped or skipped."""
     number = source_numbers(briefing)
-    lines = [f"# {briefing.title}", ""]
+    lines = [f"# {md(briefing.title)}", ""]
     if briefing.date_span:
         lines += [f"_{when_line(briefing)}_", ""]
     if briefing.sections:
         lines += [f"These articles report {len(briefing.sections)} separate stories; each section cites only "
                   "its own sources, and figures are compared within each.", ""]
         for n, section in enumerate(briefing.sections, 1):
-            lines += [f"## {n}. {section.title}", ""]
+            lines += [f"## {n}. {md(section.title)}", ""]
             about = [when_line(section), f"{_count(section.stories[0].independent_sources, 'source')} "
                      f"{refs([s.id for s in section.sources], number)}" if section.stories else ""]
             lines += [f"_{'; '.join(a for a in about if a)}_", ""]
@@ -50,14 +65,14 @@ def to_markdown(briefing: Briefing) -> str:
     if briefing.dropped:
         lines += ["", "## Dropped before summarising", ""]
         for d in briefing.dropped:
-            lines.append(f"- [{number.get(d.source, '?')}] ¶{d.paragraph}, {d.reason}: “{_clip(d.text)}”")
+            lines.append(f"- [{number.get(d.source, '?')}] ¶{d.paragraph}, {md(d.reason)}: “{md(_clip(d.text))}”")
     if briefing.skipped:
         lines += ["", "## Skipped inputs", ""]
-        lines += [f"- {s.origin}: {s.reason}" for s in briefing.skipped]
+        lines += [f"- {md(s.origin)}: {md(s.reason)}" for s in briefing.skipped]
     run = briefing.run
     lines += [
         "",
-        f"<sub>{run.model}, prompts {', '.join(f'{k}/{v}' for k, v in run.prompts.items())}; "
+        f"<sub>{md(run.model)}, prompts {md(', '.join(f'{k}/{v}' for k, v in run.prompts.items()))}; "
         f"{run.llm_calls} LLM calls, {run.prompt_tokens}+{run.completion_tokens} tokens, "
         f"{run.seconds:.1f}s; {run.unsupported_dropped} sentences dropped as unsupported, "
         f"{len(run.rejected)} rejected in all"
@@ -74,7 +89,7 @@ def story_lines(briefing: Briefing, number: dict[str, int], heading: str) -> lis
     lines.append("")
     if briefing.disagreements:
         lines += [f"{heading} Where sources disagree", ""]
-        lines += [f"- {dispute.about}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
+        lines += [f"- {md(dispute.about)}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
         lines.append("")
     if briefing.timeline:
         lines += [f"{heading} Timeline", ""]
@@ -92,15 +107,19 @@ def when_line(briefing: Briefing) -> str:
     return f"When: {span.start}" + (f" to {span.end}" if span.end != span.start else "")
 
 
-def timeline_line(entry: TimelineEntry, number: dict[str, int]) -> str:
-    """One dated event: its date (or 'date unresolved'), as the source wrote it, the sentence, its sources."""
+def timeline_date(entry: TimelineEntry) -> tuple[str, str]:
+    """An event's date as a reader reads it (or 'date unresolved'), and how the source wrote it."""
     mention = entry.date
     if mention.when:
         when = f"week of {mention.when}" if mention.precision == "week" else mention.when
-        said = f" (“{mention.said}”)" if mention.said.strip() != mention.when else ""
-    else:
-        when, said = "date unresolved", f" (“{mention.said}”: no publication date to resolve it)"
-    return f"- **{when}**{said}: {entry.text} {refs(entry.sources, number)}"
+        return when, f" (“{mention.said}”)" if mention.said.strip() != mention.when else ""
+    return "date unresolved", f" (“{mention.said}”: no publication date to resolve it)"
+
+
+def timeline_line(entry: TimelineEntry, number: dict[str, int]) -> str:
+    """One dated event: its date, as the source wrote it, the sentence, its sources."""
+    when, said = timeline_date(entry)
+    return f"- **{md(when)}**{md(said)}: {md(entry.text)} {refs(entry.sources, number)}"
 
 
 def source_numbers(briefing: Briefing) -> dict[str, int]:
@@ -115,18 +134,18 @@ def refs(sources: list[str], number: dict[str, int]) -> str:
 
 def cited(point: KeyPoint, number: dict[str, int]) -> str:
     """Return a sentence with its citation marks, and a note when it states one side of a dispute."""
-    note = f" _(sources disagree on {', '.join(point.disputed)})_" if point.disputed else ""
-    return f"{point.text} {refs(point.sources, number)}{note}"
+    note = f" _(sources disagree on {md(', '.join(point.disputed))})_" if point.disputed else ""
+    return f"{md(point.text)} {refs(point.sources, number)}{note}"
 
 
 def summary_cited(briefing: Briefing, number: dict[str, int]) -> str:
     """Return the summary with each sentence's citation marks."""
-    return " ".join(cited(p, number) for p in briefing.summary_sentences) or briefing.summary
+    return " ".join(cited(p, number) for p in briefing.summary_sentences) or md(briefing.summary)
 
 
 def claims_cited(dispute: Disagreement, number: dict[str, int]) -> str:
     """Return each value of a dispute with the sources that give it."""
-    return "; ".join(f"{c.text} {refs(c.sources, number)}" for c in dispute.claims)
+    return "; ".join(f"{md(c.text)} {refs(c.sources, number)}" for c in dispute.claims)
 
 
 def source_name(source: SourceInfo) -> str:
@@ -141,8 +160,8 @@ def source_name(source: SourceInfo) -> str:
 
 def source_line(source: SourceInfo, number: dict[str, int]) -> str:
     """Return a numbered source, its id (what the JSON cites) and its quality flags."""
-    notes = f" — {'; '.join(map(str, source.flags))}" if source.flags else ""
-    return f"{number[source.id]}. {source_name(source)} (`{source.id}`){notes}"
+    notes = f" — {md('; '.join(map(str, source.flags)))}" if source.flags else ""
+    return f"{number[source.id]}. {md(source_name(source))} (`{source.id}`){notes}"
 
 
 def source_count(point: KeyPoint) -> str:

@@ -120,6 +120,7 @@ class TaskStats:
 
     kind: str
     queued: int
+    running: int
     finished: int
     seconds: float
     failures: dict[str, int]
@@ -324,11 +325,12 @@ class Store:
             queued = self._queued(table)
             with self.sessions() as session:
                 count, total = session.execute(select(func.count(), func.sum(seconds)).where(finished)).one()
+                running = session.scalar(select(func.count()).where(table.status == Status.RUNNING))  # type: ignore[attr-defined]
                 failures = session.execute(
                     select(table.error_kind, func.count()).where(table.status == Status.FAILED)  # type: ignore[attr-defined]
                     .group_by(table.error_kind)  # type: ignore[attr-defined]
                 ).all()
-            stats.append(TaskStats(kind=kind, queued=queued, finished=int(count or 0),
+            stats.append(TaskStats(kind=kind, queued=queued, running=int(running or 0), finished=int(count or 0),
                                    seconds=float(total or 0.0),
                                    failures={str(k or ErrorKind.INTERNAL): int(n) for k, n in failures}))
         return stats

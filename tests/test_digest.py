@@ -442,3 +442,54 @@ def test_digest_files_written_at_the_same_moment_never_collide(tmp_path: Path) -
     assert not errors
     assert feed.read_text(encoding="utf-8") in texts
     assert [p.name for p in tmp_path.iterdir()] == ["feed.atom"]
+
+
+@pytest.mark.parametrize(("step", "target"), [
+    ("planning", "service.tasks.digests.plan_digest"),
+    ("sending its stories", "service.tasks.digests.chord"),
+    ("assembling", "service.store.Store.earlier_digests"),
+])
+def test_an_error_at_any_step_of_a_digest_run_ends_it_failed_with_its_reason(
+    step: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A worker that raises at any step leaves the digest failed (counted in /metrics), never running,
+    and a second request runs it again."""
+    settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    settings.digest.output_dir = str(tmp_path / "out")
+    app = create_app(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), inline_jobs=True)
+
+    def fails(*_: object, **__: object) -> None:
+        raise OverflowError("date value out of range")
+
+    def unbriefed(*_: object, **__: object) -> None:
+        raise RuntimeError("no model in this test")
+
+    monkeypatch.setattr("service.tasks.digests.brief_planned", unbriefed)
+    monkeypatch.setattr(target, fails)
+    texts = [SHORT, SHORT.replace("Springfield", "Shelbyville").replace("40", "41")]
+    with TestClient(app) as client:
+        articles = [{"text": t, "published": f"{DAY}T12:00:00Z"} for t in texts]
+        assert client.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
+        assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).status_code == 202
+        failed = client.get(f"/v1/digests/{DAY}").json()
+        assert (failed["status"], failed["error"]) == ("failed", f"{step}: internal error: OverflowError")
+        metrics = client.get("/metrics").text
+        assert 'briefing_task_failures_total{kind="internal",task="digest"} 1.0' in metrics
+        assert 'briefing_tasks_running{task="digest"} 0.0' in metrics
+        monkeypatch.undo()
+        monkeypatch.setattr("service.tasks.digests.brief_planned", unbriefed)
+        again = client.post(f"/v1/digests/{DAY}/run", headers=KEY)
+        assert again.json()["status"] == "queued"
+        assert client.get(f"/v1/digests/{DAY}").json()["status"] == "partial"  # every story unbriefed, none lost
+
+
+def test_a_digest_date_before_1900_is_refused_at_the_door(tmp_path: Path, cli_env: Path) -> None:
+    settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    app = create_app(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), inline_jobs=True)
+    with TestClient(app) as client:
+        refused = client.post("/v1/digests/0001-01-02/run", headers=KEY)
+        assert refused.status_code == 422, refused.text
+        error = refused.json()["error"]
+        assert error["code"] == "invalid_date" and error["field"].endswith("day") and "1900-01-01" in error["message"]
+        assert client.get("/v1/digests").json()["total"] == 0
+    assert main(["digest", "run", "--date", "0001-01-02"]) == 2

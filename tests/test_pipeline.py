@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
+from html.parser import HTMLParser
 from typing import Any, cast
 
+import markdown
 import pytest
+from markdown_it import MarkdownIt
+from pydantic import ValidationError
 
+from service.digest.outputs import atom_feed, to_html
+from service.digest.outputs import to_markdown as digest_markdown
 from service.embeddings import Embedder
 from service.llm import build_chat_model
-from service.models import Article, Briefing, KeyPoint
+from service.models import Article, Briefing, Continuation, Digest, DigestStory, KeyPoint, Skipped, Status
 from service.neutral import neutral_form, neutrality_problem
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
 from service.pipeline.prepare import prepare
@@ -308,3 +315,85 @@ def test_flags_stored_as_text_before_they_were_typed_still_load() -> None:
     stored = {"id": "a", "title": None, "origin": "x", "flags": ["word-spun: common words replaced by odd synonyms"]}
     flag = SourceInfo.model_validate(stored).flags[0]
     assert (flag.kind, str(flag)) == ("word-spun", stored["flags"][0])
+
+
+PAYLOADS = ("<script>alert('t')</script>", "<img src=x onerror=alert(3)>", "[the council site](javascript:alert(1))")
+
+
+def _hostile(briefing: Briefing) -> Briefing:
+    """The briefing with the payloads added to every text field whose type takes them."""
+    data = briefing.model_dump(mode="json")
+    payload = " ".join(PAYLOADS)
+
+    def leaves(node: Any) -> Any:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else []
+        for key, value in items:
+            if isinstance(value, str):
+                yield node, key
+            else:
+                yield from leaves(value)
+
+    changed = 0
+    for node, key in list(leaves(data)):
+        kept = node[key]
+        node[key] = f"{kept} {payload}"
+        try:
+            Briefing.model_validate(data)
+            changed += 1
+        except ValidationError:
+            node[key] = kept
+    assert changed > 50
+    return Briefing.model_validate(data)
+
+
+class _Markup(HTMLParser):
+    """The elements, attributes and text of an HTML rendering."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attributes: list[tuple[str, str]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.attributes += [(name, value or "") for name, value in attrs]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _inert(rendered_html: str) -> str:
+    """Check an HTML rendering carries the payloads as text only; return its text."""
+    markup = _Markup()
+    markup.feed(rendered_html)
+    assert not markup.tags & {"script", "img", "iframe", "object", "embed", "svg"}, markup.tags
+    assert not [n for n, _ in markup.attributes if n.startswith("on")]
+    assert all(v.startswith(("http://", "https://")) or re.fullmatch(r"[\w./#-]+", v)
+               for n, v in markup.attributes if n in ("href", "src")), markup.attributes
+    return " ".join(" ".join(markup.text).split())
+
+
+def test_markup_in_any_field_is_shown_as_text_in_markdown_html_atom_and_json(
+    recorded: tuple[Briefing, Any],
+) -> None:
+    """Script, image and javascript: link payloads in every field that reaches a rendering: Markdown
+    rendered by two real renderers, the digest HTML and its Atom feed run nothing and link nowhere,
+    and show the payload as text; JSON keeps it as data."""
+    briefing = _hostile(recorded[0])
+    payload = " ".join(PAYLOADS)
+    story = DigestStory(id="s1", rank=1, article_ids=[], independent_sources=2, briefing=briefing,
+                        disagreements=briefing.disagreements,
+                        continues=Continuation(date="2024-11-17", story_id="s0", title=payload,
+                                               new=briefing.key_points[:1]))
+    failed = DigestStory(id="s2", rank=2, article_ids=[], independent_sources=1, error=payload)
+    digest = Digest(date="2024-11-18", timezone="UTC", status=Status.PARTIAL, stories=[story, failed],
+                    skipped=[Skipped(origin=payload, reason=payload)])
+    for text in (to_markdown(briefing), digest_markdown(digest)):
+        for rendered in (MarkdownIt("commonmark").render(text), markdown.markdown(text)):
+            assert PAYLOADS[0] in _inert(rendered) and "[the council site](javascript:alert(1))" in _inert(rendered)
+    assert PAYLOADS[1] in _inert(to_html(digest))
+    feed = ET.fromstring(atom_feed([digest]))
+    [content] = [e.text or "" for e in feed.iter() if e.tag.endswith("content")]
+    assert PAYLOADS[0] in _inert(content)
+    assert payload in json.loads(to_json(briefing))["title"]

@@ -31,15 +31,17 @@ class _JobsCollector(Collector):
             gauge.add_metric([state], count)
         yield gauge
         depth = GaugeMetricFamily("briefing_queue_depth", "Jobs waiting for a worker.", labels=["task"])
+        running = GaugeMetricFamily("briefing_tasks_running", "Jobs a worker holds now.", labels=["task"])
         latency = SummaryMetricFamily("briefing_task_seconds", "Run time of finished task attempts.",
                                       labels=["task"])
         failures = CounterMetricFamily("briefing_task_failures", "Failed jobs by why.", labels=["task", "kind"])
         for stats in self.store.task_stats():
             depth.add_metric([stats.kind], stats.queued)
+            running.add_metric([stats.kind], stats.running)
             latency.add_metric([stats.kind], count_value=stats.finished, sum_value=stats.seconds)
             for kind, count in stats.failures.items():
                 failures.add_metric([stats.kind, kind], count)
-        yield from (depth, latency, failures)
+        yield from (depth, running, latency, failures)
 
 
 class Metrics:

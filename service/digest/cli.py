@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from service.console import error, terminal_progress
+from service.dates import FIRST_DIGEST_DAY
 from service.ingest import ingest_paths
 from service.settings import Settings, get_settings
 
@@ -23,9 +24,12 @@ app = typer.Typer(help="Daily digests of stored and watched articles.", no_args_
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise typer.BadParameter(f"'{text}' is not a date like 2024-11-18") from None
+    if day < FIRST_DIGEST_DAY:
+        raise typer.BadParameter(f"{day} is before {FIRST_DIGEST_DAY}, the first date a digest covers")
+    return day
 
 
 def ingest(

@@ -14,13 +14,14 @@ from service.errors import ConfigError
 from service.models import Digest, DigestStory, KeyPoint
 from service.render import (
     cited,
+    md,
     refs,
     source_count,
     source_line,
     source_name,
     source_numbers,
     story_lines,
-    timeline_line,
+    timeline_date,
     when_line,
 )
 from service.settings import DigestSettings
@@ -52,19 +53,19 @@ def to_markdown(digest: Digest) -> str:
     for story in digest.stories:
         lines += _story_markdown(story)
     if digest.skipped:
-        lines += ["## Skipped", ""] + [f"- {s.origin}: {s.reason}" for s in digest.skipped] + [""]
+        lines += ["## Skipped", ""] + [f"- {md(s.origin)}: {md(s.reason)}" for s in digest.skipped] + [""]
     return "\n".join(lines)
 
 
 def _story_markdown(story: DigestStory) -> list[str]:
     brief = story.briefing
     if brief is None:
-        return [f"## {story.rank}. Story {story.id}", "", f"No briefing: {story.error}", ""]
+        return [f"## {story.rank}. Story {md(story.id)}", "", f"No briefing: {md(story.error or '')}", ""]
     number = source_numbers(brief)
     when = f" · {when_line(brief)}" if brief.date_span else ""
-    lines = [f"## {story.rank}. {brief.title}", "", f"_{_sources_line(story)}{when}_", ""]
+    lines = [f"## {story.rank}. {md(brief.title)}", "", f"_{_sources_line(story)}{when}_", ""]
     if (was := story.continues) is not None:
-        lines += [f"_Continues “{was.title}” from [the digest for {was.date}]({was.date}.md)._", ""]
+        lines += [f"_Continues “{md(was.title)}” from [the digest for {was.date}]({was.date}.md)._", ""]
         lines += [f"**New since {was.date}:**", ""]
         lines += [f"- {cited(p, number)}" for p in was.new] or ["- nothing the earlier briefing did not say"]
         lines.append("")
@@ -111,8 +112,9 @@ def _story_html(story: DigestStory) -> list[str]:
     ]
     if brief.timeline:
         parts.append("<ol class='timeline'>")
-        parts += [f"<li>{e(timeline_line(entry, number).removeprefix('- ').replace('**', ''))}</li>"
-                  for entry in brief.timeline]
+        for entry in brief.timeline:
+            when, said = timeline_date(entry)
+            parts.append(f"<li><b>{e(when)}</b>{e(said)}: {e(entry.text)}<sup>{refs(entry.sources, number)}</sup></li>")
         parts.append("</ol>")
     for dispute in story.disagreements:
         claims = "; ".join(f"{e(c.text)}<sup>{refs(c.sources, number)}</sup>" for c in dispute.claims)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -24,6 +26,7 @@ from service.digest.build import (
 from service.models import DigestStory, ErrorKind, Status
 from service.pipeline.prepare import Corpus, prepare
 from service.progress import Logged
+from service.store import Store
 from service.tasks.app import Runtime, runtime_of
 from service.tasks.briefings import backoff_s
 
@@ -35,6 +38,17 @@ _CORPORA_LOCK = threading.Lock()
 def _lease_s(runtime: Runtime) -> float:
     # why: a digest's stories may wait behind other tasks; each finished story renews the lease
     return float(runtime.settings.queue.visibility_timeout_s)
+
+
+@contextmanager
+def _ends_failed(store: Store, day: str, run: int, step: str) -> Iterator[None]:
+    """Whatever a step raises ends the run failed with its reason: a digest never stays running."""
+    try:
+        yield
+    except Exception as err:  # noqa: BLE001 - the run's status carries the reason
+        log.exception("digest %s: %s failed", day, step)
+        store.finish_digest(day, status=Status.FAILED, error=f"{step}: {failure(err)}", kind=ErrorKind.INTERNAL,
+                            run=run)
 
 
 def _corpus_key(plan: DigestPlan, runtime: Runtime) -> tuple[str, ...]:
@@ -68,23 +82,23 @@ def run_digest(self: Task, day: str) -> str:
         return claim.outcome
     row = claim.row
     assert row is not None
-    try:
-        plan, corpus = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=row.fresh,
-                                   progress=Logged(log))
-    except Exception as err:  # noqa: BLE001 - the run ends failed with its reason, never stays running
-        log.exception("digest %s could not be planned", day)
-        store.finish_digest(day, status=Status.FAILED, error=failure(err), kind=ErrorKind.INTERNAL, run=claim.attempt)
+    planned = None
+    with _ends_failed(store, day, claim.attempt, "planning"):
+        planned = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=row.fresh, progress=Logged(log))
+    if planned is None:
         return "failed"
+    plan, corpus = planned
     with _CORPORA_LOCK:  # this process's story tasks need not prepare it again
         _CORPORA[_corpus_key(plan, runtime)] = corpus
     data = plan.model_dump(mode="json")
-    if not plan.stories:
-        assemble(plan, [], store, runtime.settings, run=claim.attempt)
-        return "claimed"
-    # why: by name from this app, not the module-level proxies (which belong to Celery's default app)
-    story_task, assemble_task = self.app.tasks["briefing.brief_story"], self.app.tasks["briefing.assemble_digest"]
-    stories = group([story_task.s(data, n, claim.attempt) for n in range(len(plan.stories))], app=self.app)
-    chord(stories, app=self.app)(assemble_task.s(data, claim.attempt))
+    with _ends_failed(store, day, claim.attempt, "assembling" if not plan.stories else "sending its stories"):
+        if not plan.stories:
+            assemble(plan, [], store, runtime.settings, run=claim.attempt)
+        else:
+            # why: by name from this app, not the module-level proxies (which belong to Celery's default app)
+            brief, assemble_task = self.app.tasks["briefing.brief_story"], self.app.tasks["briefing.assemble_digest"]
+            stories = group([brief.s(data, n, claim.attempt) for n in range(len(plan.stories))], app=self.app)
+            chord(stories, app=self.app)(assemble_task.s(data, claim.attempt))
     return "claimed"
 
 
@@ -130,5 +144,7 @@ def assemble_digest(self: Task, results: list[dict[str, Any]], plan: dict[str, A
         runtime.store.finish_digest(planned.date, status=Status.FAILED, error=down,
                                     kind=ErrorKind.BACKEND_UNAVAILABLE, run=run)
         return "failed"
-    assemble(planned, stories, runtime.store, runtime.settings, run=run)
-    return "done"
+    with _ends_failed(runtime.store, planned.date, run, "assembling"):
+        assemble(planned, stories, runtime.store, runtime.settings, run=run)
+        return "done"
+    return "failed"

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from service.api import deps
 from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.schemas import IsoDate, Page
+from service.dates import digest_day_problem
 from service.digest.outputs import atom_feed, to_html, to_markdown
 from service.models import Digest
 from service.settings import Settings
@@ -23,7 +24,7 @@ Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md o
 
 
 @router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)],
-             responses={422: {"description": "invalid input, or a date in the future"}})
+             responses={422: {"description": "invalid input, or a date in the future or before 1900"}})
 def run_digest(
     day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
     response: Response,
@@ -33,9 +34,8 @@ def run_digest(
     fresh: Annotated[bool, Query(description="brief every story again instead of keeping finished ones")] = False,
 ) -> dict[str, Any]:
     """Queue a run of the date's digest (in the background); one already queued or running is left as is."""
-    today = dt.datetime.now(ZoneInfo(settings.digest.timezone)).date()
-    if day > today:
-        raise ApiError(422, "invalid_date", f"{day} is in the future (today is {today} in {settings.digest.timezone})",
+    if problem := digest_day_problem(day, dt.datetime.now(ZoneInfo(settings.digest.timezone)).date()):
+        raise ApiError(422, "invalid_date", f"{problem}; dates are days in {settings.digest.timezone}",
                        field="day")
     row, queued = store.request_digest(day.isoformat(), fresh=fresh)
     if queued:
