@@ -13,11 +13,31 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, create_engine, delete, func, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
 
 from service.models import Article, ErrorKind, Status
 from service.resources import MIGRATIONS_DIR
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a time in UTC; one without an offset is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A time stored in UTC and read back with its offset, on every database (SQLite keeps none, and
+    compares times as text, so every value and every bound goes in as UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
 
 
 class Base(DeclarativeBase):
@@ -34,9 +54,9 @@ class ArticleRow(Base):
     title: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(200), index=True)
     url: Mapped[str | None] = mapped_column(Text)
-    published: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    published: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     origin: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
 
 
 class BriefingRow(Base):
@@ -51,11 +71,11 @@ class BriefingRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     error_kind: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
+        UtcDateTime, default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
     )
 
 
@@ -69,13 +89,13 @@ class DigestRow(Base):
     digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     error_kind: Mapped[str | None] = mapped_column(String(32))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fresh: Mapped[bool] = mapped_column(Boolean, default=False)
     runs: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
+        UtcDateTime, default=lambda: datetime.now(UTC), onupdate=lambda: datetime.now(UTC)
     )
 
 
@@ -87,7 +107,7 @@ class DigestStoryRow(Base):
     date: Mapped[str] = mapped_column(String(10), primary_key=True)
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     briefing: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=lambda: datetime.now(UTC))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=lambda: datetime.now(UTC))
 
 
 ClaimOutcome = Literal["claimed", "finished", "busy", "missing"]
@@ -163,10 +183,7 @@ class Store:
                 if session.get(ArticleRow, article.id) is not None or article.id in added:
                     existing.append(article.id)
                     continue
-                row = article.model_dump()
-                # why: SQLite keeps no offset; every stored time is UTC so date ranges compare right.
-                row["published"] = as_utc(article.published) if article.published else None
-                session.add(ArticleRow(**row))
+                session.add(ArticleRow(**article.model_dump()))
                 added.append(article.id)
         return added, existing
 
@@ -176,11 +193,10 @@ class Store:
     ) -> tuple[list[Article], int]:
         """Return a page of stored articles (newest first) and the total matching."""
         query = select(ArticleRow)
-        # why: SQLite compares times as text and drops offsets, so every bound goes in as UTC.
         if since:
-            query = query.where(ArticleRow.published >= as_utc(since))
+            query = query.where(ArticleRow.published >= since)
         if until:
-            query = query.where(ArticleRow.published < as_utc(until))
+            query = query.where(ArticleRow.published < until)
         if source:
             query = query.where(ArticleRow.source == source)
         with self.sessions() as session:
@@ -196,7 +212,6 @@ class Store:
 
     def articles_between(self, start: datetime, end: datetime) -> list[Article]:
         """Return every article published in [start, end), or received then when it has no date."""
-        start, end = as_utc(start), as_utc(end)
         query = select(ArticleRow).where(or_(
             (ArticleRow.published >= start) & (ArticleRow.published < end),
             ArticleRow.published.is_(None) & (ArticleRow.created_at >= start) & (ArticleRow.created_at < end),
@@ -465,14 +480,8 @@ class Store:
                 session.execute(update(DigestRow).where(DigestRow.date == day).values(fresh=False))
 
 
-def as_utc(moment: datetime) -> datetime:
-    """Return a time in UTC; one without an offset is taken to be UTC already."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _article(row: ArticleRow) -> Article:
-    published = as_utc(row.published) if row.published else None
     return Article(
         id=row.id, text=row.text, title=row.title, source=row.source, url=row.url,
-        published=published, origin=row.origin or f"db:{row.id}",
+        published=row.published, origin=row.origin or f"db:{row.id}",
     )

@@ -74,6 +74,9 @@ def test_small_request_is_briefed_at_once(client: TestClient, record_mode: str) 
     assert body["briefing"]["sources"][0]["title"] == "Budget"
     stored = client.get(f"/v1/briefings/{body['id']}").json()
     assert stored["status"] == "done" and stored["briefing"] == body["briefing"]
+    assert stored["created_at"] == body["created_at"] and body["created_at"].endswith("Z")  # one format, with offset
+    listed = client.get("/v1/briefings").json()["items"][0]
+    assert listed["created_at"] == body["created_at"]
     md = client.get(f"/v1/briefings/{body['id']}?format=md")
     assert md.headers["content-type"].startswith("text/markdown") and md.text.startswith("# ")
     with cassette("test_api/small", record_mode):

@@ -6,6 +6,7 @@ path (clean, brief, verify, store) and not just validation.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -28,6 +29,9 @@ from tests.fake_backend import FakeBackend
 _SEMANTIC_422 = [("POST", "/v1/briefings"), ("POST", "/v1/digests/{day}/run")]
 _ACCEPTED = ["2XX", "3XX", "401", "403", "404", "409", "429", "5XX"]
 # Invalid data may also be refused for its size before it is read (413, documented on every body)
+# A date-time anywhere in a response body (not a bare date), and how every one of them must end
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(?P<offset>\S*)")
+_OFFSET = re.compile(r"Z|[+-]\d{2}:\d{2}")
 _REJECTED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5XX"]
 
 
@@ -73,4 +77,18 @@ def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @schema.parametrize()
 @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_schema(case: Any, live_url: str) -> None:
-    case.call_and_validate(base_url=live_url, headers={"Authorization": "Bearer k1"})
+    response = case.call_and_validate(base_url=live_url, headers={"Authorization": "Bearer k1"})
+    if any(kind.startswith("application/json") for kind in response.headers.get("content-type", [])):
+        _times_carry_an_offset(response.json())
+
+
+def _times_carry_an_offset(node: Any) -> None:
+    """Every date-time a response carries says its offset (SQLite hands times back without one)."""
+    if isinstance(node, dict):
+        for value in node.values():
+            _times_carry_an_offset(value)
+    elif isinstance(node, list):
+        for value in node:
+            _times_carry_an_offset(value)
+    elif isinstance(node, str) and (time := _DATE_TIME.fullmatch(node)):
+        assert _OFFSET.fullmatch(time["offset"]), f"a date-time without an offset: {node}"

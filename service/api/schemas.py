@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
 
 from service.models import not_blank
 from service.settings import MAX_ARTICLE_CHARS
@@ -22,6 +22,14 @@ def plain_text(value: str | None) -> str | None:
         return value
     kind = "a lone surrogate" if "\ud800" <= bad.group() <= "\udfff" else "control character"
     raise ValueError(f"contains {kind} U+{ord(bad.group()):04X} at position {bad.start()}")
+
+
+_TIME = TypeAdapter(datetime)
+
+
+def json_time(moment: datetime | None) -> str | None:
+    """A time as every response writes it, the way the response models do (ISO 8601, UTC as Z)."""
+    return None if moment is None else _TIME.dump_python(moment, mode="json")  # type: ignore[no-any-return]
 
 
 def iso_datetime(value: object) -> object:

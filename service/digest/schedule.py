@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from service.models import Status
 from service.settings import DigestSettings
-from service.store import Store, as_utc
+from service.store import Store
 
 
 def next_run(now: datetime, settings: DigestSettings) -> datetime:
@@ -54,5 +54,5 @@ def due_days(store: Store, now: datetime, settings: DigestSettings) -> list[date
     rows, _ = store.list_digests(status=Status.FAILED, limit=max(settings.catch_up_days, 1))
     cutoff = now - timedelta(seconds=settings.retry_failed_after_s)
     failed = [date.fromisoformat(r.date) for r in rows
-              if first <= date.fromisoformat(r.date) <= latest and as_utc(r.updated_at) <= cutoff]
+              if first <= date.fromisoformat(r.date) <= latest and r.updated_at <= cutoff]
     return sorted(set(missed_days(store, now, settings) + failed))

@@ -15,7 +15,7 @@ from service.api import deps
 from service.api.cache import DoneCache
 from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.limits import check_articles, check_options
-from service.api.schemas import BriefingOut, BriefingRequest, Page
+from service.api.schemas import BriefingOut, BriefingRequest, Page, json_time
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import Briefing, ErrorKind, Status
@@ -97,7 +97,7 @@ async def get_briefing(
     # why: the stored briefing was validated when written; re-validating 10+ KB per read costs most of a read.
     body = json.dumps({
         "id": row.id, "status": row.status, "briefing": row.briefing, "error": row.error,
-        "location": None, "created_at": row.created_at.isoformat() if row.created_at else None,
+        "location": None, "created_at": json_time(row.created_at),
     }, ensure_ascii=False).encode()
     if row.status == Status.DONE:  # a done briefing never changes (only failed ones are retried)
         cache.put(briefing_id, body)

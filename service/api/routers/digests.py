@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from service.api import deps
 from service.api.errors import ERROR_RESPONSES, ApiError
-from service.api.schemas import IsoDate, Page
+from service.api.schemas import IsoDate, Page, json_time
 from service.dates import digest_day_problem
 from service.digest.outputs import atom_feed, to_html, to_markdown
 from service.models import Digest
@@ -91,7 +91,7 @@ def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "date": row.date, "status": row.status, "error": row.error,
         "stories": len(digest.get("stories", [])), "generated_at": digest.get("generated_at"),
-        "updated_at": _utc(row.updated_at),
+        "updated_at": json_time(row.updated_at),
     }
     if full:
         # why: a rerun in progress still shows the last complete digest, with the new status.
@@ -100,9 +100,3 @@ def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
             out["stories"] = []
     return out
 
-
-def _utc(moment: dt.datetime | None) -> str | None:
-    """Return an ISO time with its offset (SQLite hands back UTC times without one)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).isoformat()
