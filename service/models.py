@@ -102,13 +102,22 @@ class Paragraph(BaseModel):
         return self
 
 
+DROPPED_TEXT_CHARS = 500
+
+
 class Dropped(BaseModel):
-    """A paragraph removed before any LLM call, and why."""
+    """A paragraph removed before any LLM call (or a run of them, for one reason), and why."""
 
     source: str = Field(description="Article id.")
-    paragraph: int
-    text: str
+    paragraph: int = Field(description="Index of the (first) paragraph.")
+    paragraphs: int = Field(1, ge=1, description="Paragraphs this entry stands for, from `paragraph` on.")
+    text: str = Field(description=f"The text, its first {DROPPED_TEXT_CHARS} characters and '…' when longer.")
     reason: str
+
+    @field_validator("text")
+    @classmethod
+    def _clipped(cls, text: str) -> str:
+        return text if len(text) <= DROPPED_TEXT_CHARS else text[: DROPPED_TEXT_CHARS - 1].rstrip() + "…"
 
 
 class Skipped(BaseModel):
@@ -307,7 +316,12 @@ class Briefing(BaseModel):
     date_span: DateSpan | None = Field(None, description="When it happened, as far as the sources say.")
     timeline: list[TimelineEntry] = Field(default_factory=list, description="Dated events, in order, each cited.")
     sources: list[SourceInfo]
-    dropped: list[Dropped] = Field(default_factory=list)
+    dropped: list[Dropped] = Field(
+        default_factory=list, description="What was dropped before summarising: the first pipeline.dropped_listed."
+    )
+    dropped_counts: dict[str, int] = Field(
+        default_factory=dict, description="Paragraphs dropped, all of them, by reason."
+    )
     skipped: list[Skipped] = Field(default_factory=list)
     run: RunRecord
     sections: list[Briefing] = Field(

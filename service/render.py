@@ -62,10 +62,15 @@ def to_markdown(briefing: Briefing) -> str:
         lines += story_lines(briefing, number, "##")
     lines += ["## Sources", ""]
     lines += [source_line(s, number) for s in briefing.sources]
-    if briefing.dropped:
+    if briefing.dropped or briefing.dropped_counts:
         lines += ["", "## Dropped before summarising", ""]
         for d in briefing.dropped:
-            lines.append(f"- [{number.get(d.source, '?')}] ¶{d.paragraph}, {md(d.reason)}: “{md(_clip(d.text))}”")
+            where = f"¶{d.paragraph}" + (f"–{d.paragraph + d.paragraphs - 1}" if d.paragraphs > 1 else "")
+            lines.append(f"- [{number.get(d.source, '?')}] {where}, {md(d.reason)}: “{md(_clip(d.text))}”")
+        if (listed := sum(d.paragraphs for d in briefing.dropped)) < sum(briefing.dropped_counts.values()):
+            counts = "; ".join(f"{md(reason)}: {n}" for reason, n in briefing.dropped_counts.items())
+            lines.append(f"- {_count(sum(briefing.dropped_counts.values()) - listed, 'more paragraph')} "
+                         f"not listed; all dropped paragraphs by reason: {counts}")
     if briefing.skipped:
         lines += ["", "## Skipped inputs", ""]
         lines += [f"- {md(s.origin)}: {md(s.reason)}" for s in briefing.skipped]

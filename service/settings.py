@@ -84,6 +84,9 @@ class PipelineSettings(BaseModel):
         600, ge=10, description="Sentences of one article read at all (the rest is listed as dropped): "
         "bounds what one long article costs in embedding, grouping and verification.",
     )
+    dropped_listed: int = Field(
+        50, ge=0, description="Dropped paragraphs a briefing lists one by one; the rest are counted by reason.",
+    )
     read_tokens: int = Field(
         1600, ge=0, description="Article tokens (chunk.encoding) the listing prompts (map v1, v2) read per batch, "
         "split among its stories by their text: the most salient "

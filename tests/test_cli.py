@@ -76,3 +76,28 @@ def test_partial_batch_is_briefed_and_says_what_was_skipped(
     err = capsys.readouterr().err
     chunks = re.findall(r"map chunks: (\d+)/(\d+)", err)  # progress reported as the calls come back
     assert "empty.txt: file is empty" in err and chunks and chunks[-1][0] == chunks[-1][1]
+
+
+def test_a_huge_input_gives_an_output_a_reader_can_open(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A 5 MB text (40,000 paragraphs past the sentence bound) briefs into files of kilobytes: what was
+    dropped is listed up to a bound and counted by reason, not copied out paragraph by paragraph."""
+    from tests.fake_backend import FakeBackend
+
+    line = "Officials counted {n} ballots in district {n} on Sunday, the commission said, after a long night."
+    (tmp_path / "huge.txt").write_text("\n\n".join(line.format(n=n) for n in range(50_000)))
+    assert (tmp_path / "huge.txt").stat().st_size > 5_000_000
+    with FakeBackend() as backend:
+        monkeypatch.setenv("BRIEFING_LLM_BASE_URL", backend.url)
+        for fmt in ("json", "md"):
+            assert main(["brief", str(tmp_path / "huge.txt"), "--format", fmt, "-o", str(tmp_path / f"out.{fmt}")]) == 0
+    assert (tmp_path / "out.json").stat().st_size < 100_000 and (tmp_path / "out.md").stat().st_size < 100_000
+    data = json.loads((tmp_path / "out.json").read_text())
+    [(reason, count)] = data["dropped_counts"].items()
+    assert "cost bound" in reason and count == 50_000 - 600
+    assert "¶601–50000, beyond the first 600 sentences" in (tmp_path / "out.md").read_text()  # one entry for the tail
+    with FakeBackend() as backend:
+        monkeypatch.setenv("BRIEFING_LLM_BASE_URL", backend.url)
+        monkeypatch.setenv("BRIEFING_PIPELINE__DROPPED_LISTED", "0")
+        assert main(["brief", str(tmp_path / "huge.txt"), "--format", "md", "-o", str(tmp_path / "none.md")]) == 0
+    assert "- 49400 more paragraphs not listed; all dropped paragraphs by reason: beyond the first 600" in (
+        tmp_path / "none.md").read_text()

@@ -7,6 +7,7 @@ a text again.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from service.disagree import find_disagreements
 from service.embeddings import DIMENSIONS, Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
-from service.models import Article, CleanArticle, Disagreement, Dropped, Paragraph, Skipped, Story
+from service.models import DROPPED_TEXT_CHARS, Article, CleanArticle, Disagreement, Dropped, Paragraph, Skipped, Story
 from service.progress import QUIET, Progress
 from service.settings import Settings
 
@@ -74,7 +75,7 @@ def prepare(
         if result.paragraphs:
             cleaned.append(result)
         else:
-            reason = f"nothing left after cleaning ({len(result.dropped)} paragraphs dropped)"
+            reason = f"nothing left after cleaning ({sum(d.paragraphs for d in result.dropped)} paragraphs dropped)"
             skipped.append(Skipped(origin=article.origin, reason=reason))
             progress.note(f"skipped {article.origin}: {reason}")
     index = SourceIndex.build(cleaned)
@@ -104,9 +105,20 @@ def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped
             if not kept:  # why: one paragraph of endless sentences is cut inside it
                 head, rest = paragraph.sentences[:most], paragraph.sentences[most:]
                 kept.append(paragraph.model_copy(update={"text": " ".join(head), "sentences": head}))
-                cut.append(Dropped(source=article.id, paragraph=paragraph.index, text=" ".join(rest), reason=reason))
+                text = " ".join(_first(rest, DROPPED_TEXT_CHARS))
+                cut.append(Dropped(source=article.id, paragraph=paragraph.index, text=text, reason=reason))
             break
         kept.append(paragraph)
-    cut += [Dropped(source=article.id, paragraph=p.index, text=p.text, reason=reason)
-            for p in paragraphs[len(kept):]]
+    if tail := paragraphs[len(kept):]:  # why: one entry for the whole tail (a 50 MB file has 354,302 paragraphs)
+        text = " ".join(_first((p.text for p in tail), DROPPED_TEXT_CHARS))
+        cut.append(Dropped(source=article.id, paragraph=tail[0].index, paragraphs=len(tail), text=text, reason=reason))
     return kept, cut
+
+
+def _first(texts: Iterable[str], chars: int) -> Iterator[str]:
+    """The first texts, until they hold `chars` characters in all."""
+    for text in texts:
+        yield text
+        chars -= len(text) + 1
+        if chars <= 0:
+            return

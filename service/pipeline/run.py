@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
@@ -20,6 +21,7 @@ from service.models import (
     Chunk,
     CleanArticle,
     DateSpan,
+    Dropped,
     Fact,
     KeyPoint,
     Rejected,
@@ -95,7 +97,8 @@ async def _run(
         _brief_story(corpus, s, settings, prompts, llm.for_story(), budget, progress, label=f" (story {n})")
         for n, (s, budget) in enumerate(zip(stories, budgets, strict=True), 1)
     ))
-    return _overview(list(sections), corpus, llm.stats, time.perf_counter() - started)
+    return _overview(list(sections), corpus, llm.stats, time.perf_counter() - started,
+                     settings.pipeline.dropped_listed)
 
 
 def _split_budget(corpus: Corpus, stories: list[Story], settings: Settings) -> list[int]:
@@ -170,6 +173,7 @@ async def _brief_story(
         fallback_used=result.fallback_used,
     )
     briefed = {c.article.id for c in cleaned}
+    dropped = [d for c in corpus.articles if c.article.id in briefed for d in c.dropped]
     published = {c.article.id: c.article.published for c in cleaned}
     events = timeline(result.summary + result.points, index, published, settings.pipeline.timeline_events)
     return Briefing(
@@ -182,12 +186,20 @@ async def _brief_story(
         date_span=date_span(cleaned),
         timeline=events,
         sources=sources,
-        dropped=[d for c in corpus.articles if c.article.id in briefed for d in c.dropped],
+        dropped=dropped[: settings.pipeline.dropped_listed],
+        dropped_counts=_by_reason(dropped),
         run=run,
     )
 
 
-def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, seconds: float) -> Briefing:
+def _by_reason(dropped: list[Dropped]) -> dict[str, int]:
+    counts: Counter[str] = Counter()
+    for drop in dropped:
+        counts[drop.reason] += drop.paragraphs
+    return dict(counts)
+
+
+def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, seconds: float, listed: int) -> Briefing:
     """A batch of several stories: one section per story, in rank order, under an overview that
     holds what is the batch's own (every source once, what was dropped or skipped, the run's
     totals); each story's points, timeline and disagreements stay in its section."""
@@ -215,10 +227,11 @@ def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, second
         stories=[story for s in sections for story in s.stories],
         date_span=DateSpan(start=min(s.start for s in spans), end=max(s.end for s in spans)) if spans else None,
         sources=[source for s in sections for source in s.sources],
-        dropped=[d for s in sections for d in s.dropped],
+        dropped=[d for s in sections for d in s.dropped][:listed],
+        dropped_counts=dict(sum((Counter(s.dropped_counts) for s in sections), Counter())),
         skipped=corpus.skipped,
         run=run,
-        sections=[s.model_copy(update={"dropped": []}) for s in sections],
+        sections=[s.model_copy(update={"dropped": [], "dropped_counts": {}}) for s in sections],
     )
 
 
