@@ -70,7 +70,7 @@ def test_partial_batch_is_briefed_and_says_what_was_skipped(
     skipped = {Path(s["origin"]).name: s["reason"] for s in data["skipped"]}
     assert skipped == {
         "empty.txt": "file is empty",
-        "blurb.txt": "nothing left after cleaning (1 paragraphs dropped)",
+        "blurb.txt": "nothing left after cleaning: 1 paragraph: meta-commentary ('let's delve')",
     }
     assert [s["origin"].rsplit("/", 1)[-1] for s in data["sources"]] == ["002_67e75afd35c628c0.txt"]
     err = capsys.readouterr().err

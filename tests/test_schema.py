@@ -75,7 +75,7 @@ def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 @schema.parametrize()
-@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_conforms_to_the_schema(case: Any, live_url: str) -> None:
     response = case.call_and_validate(base_url=live_url, headers={"Authorization": "Bearer k1"})
     if any(kind.startswith("application/json") for kind in response.headers.get("content-type", [])):

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from service.api import errors, openapi
+from service.api import deps, errors, openapi
 from service.api.cache import DoneCache
 from service.api.limits import BodySizeLimit
 from service.api.metrics import Metrics
@@ -71,7 +71,7 @@ def create_app(
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
     app.state.done_cache = DoneCache(settings.api.cache_briefings)
-    errors.install(app)
+    errors.install(app, refused_first=deps.refused_key)
     routers = [module.router for module in (briefings, articles, digests, health)]
     openapi.install(app, routers)
     app.add_middleware(BodySizeLimit, max_bytes=settings.api.max_body_bytes)

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from langchain_core.language_models import BaseChatModel
 
 from service.api.errors import ApiError
@@ -41,26 +42,51 @@ async def queue(request: Request) -> Queue:
     return request.app.state.queue  # type: ignore[no-any-return]
 
 
-async def require_key(request: Request) -> None:
-    """Allow the request only with a configured key (Bearer or X-API-Key): 401 without, 403 wrong."""
+# why: declared as security schemes, so the spec says which routes need a key; read by key_error
+_BEARER = HTTPBearer(auto_error=False, description="Authorization: Bearer KEY")
+_API_KEY = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: KEY")
+
+
+def key_error(request: Request) -> ApiError | None:
+    """Why the request's key (Bearer or X-API-Key) does not allow it: 401 without one, 403 wrong; None when it does."""
     keys = request.app.state.settings.keys
     sent = request.headers.get("x-api-key")
     auth = request.headers.get("authorization", "")
     if not sent and auth.lower().startswith("bearer "):
         sent = auth[7:].strip()
     if not sent:
-        raise ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer KEY or X-API-Key)",
-                       headers={"WWW-Authenticate": "Bearer"})
+        return ApiError(401, "unauthorized", "an API key is required (Authorization: Bearer KEY or X-API-Key)",
+                        headers={"WWW-Authenticate": "Bearer"})
     # why: as bytes, so a key with characters outside ASCII is simply wrong, not a TypeError
     given = sent.encode("utf-8", "surrogateescape")
     if not any(hmac.compare_digest(given, key.encode("utf-8")) for key in keys):
-        raise ApiError(403, "forbidden", "the API key is not valid")
+        return ApiError(403, "forbidden", "the API key is not valid")
+    return None
+
+
+async def require_key(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_BEARER)],
+    _key: Annotated[str | None, Security(_API_KEY)],
+) -> None:
+    """Allow the request only with a configured key."""
+    if (error := key_error(request)) is not None:
+        raise error
+
+
+def refused_key(request: Request) -> ApiError | None:
+    """The key's refusal when the route the request matched requires one: a body the framework could not
+    read is answered with this first, so a caller without a key learns nothing of the route's input."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None or not any(d.call is require_key for d in dependant.dependencies):
+        return None
+    return key_error(request)
 
 
 async def require_read(request: Request) -> None:
     """Check the key on reads only when api.auth_reads is on."""
-    if request.app.state.settings.api.auth_reads:
-        await require_key(request)
+    if request.app.state.settings.api.auth_reads and (error := key_error(request)) is not None:
+        raise error
 
 
 def utc_bound(value: datetime | None, field: str) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -56,16 +57,25 @@ def allowed_methods(request: Request) -> list[str]:
     return sorted(methods)
 
 
-def install(app: FastAPI) -> None:
-    """Answer every error, ours or the framework's, in the shared shape."""
+def _answer(err: ApiError) -> JSONResponse:
+    return JSONResponse(error_body(err.code, err.message, err.field), err.status, headers=err.headers)
+
+
+def install(app: FastAPI, *, refused_first: Callable[[Request], ApiError | None]) -> None:
+    """Answer every error, ours or the framework's, in the shared shape; input the framework refused
+    before any dependency ran is answered with `refused_first`'s refusal (the key's) when there is one."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, err: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(err.code, err.message, err.field), err.status, headers=err.headers)
+        return _answer(err)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, err: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        if (refusal := refused_first(request)) is not None:
+            return _answer(refusal)
         first = err.errors()[0]
+        if first["type"] == "json_invalid":  # its place is a character offset in the body, not a field
+            return JSONResponse(error_body("invalid", f"body: not valid JSON ({first['ctx']['error']})", "body"), 422)
         loc = list(first["loc"])
         field = ".".join(str(p) for p in (loc[1:] if loc and loc[0] in ("body", "path", "query", "header") else loc))
         return JSONResponse(error_body("invalid", f"{field}: {first['msg']}", field), 422)
@@ -73,6 +83,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, err: StarletteHTTPException) -> JSONResponse:
         if err.status_code == 400:  # the framework's only 400: a body it cannot parse
+            if (refusal := refused_first(request)) is not None:
+                return _answer(refusal)
             return JSONResponse(error_body("invalid", "body: not JSON in UTF-8", "body"), 422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(err.status_code, "http_error")
         headers = dict(err.headers or {})

@@ -15,6 +15,10 @@ from service.settings import MAX_ARTICLE_CHARS
 _NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|[\ud800-\udfff]")
 
 
+# why: in the spec only (plain_text checks, and names the position): clients see what is refused
+_PLAIN: dict[str, Any] = {"pattern": r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]*$"}
+
+
 def plain_text(value: str | None) -> str | None:
     """Reject what no article text contains: lone surrogates (not encodable), NUL and other
     control characters; the error names the position."""
@@ -60,10 +64,10 @@ class ArticleIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_ARTICLE_CHARS)
-    title: str | None = Field(None, max_length=1_000)
-    source: str | None = Field(None, max_length=500)
-    url: str | None = Field(None, max_length=2_000)
+    text: str = Field(min_length=1, max_length=MAX_ARTICLE_CHARS, json_schema_extra=_PLAIN)
+    title: str | None = Field(None, max_length=1_000, json_schema_extra=_PLAIN)
+    source: str | None = Field(None, max_length=500, json_schema_extra=_PLAIN)
+    url: str | None = Field(None, max_length=2_000, json_schema_extra=_PLAIN)
     published: IsoDateTime | None = None
 
     _text_not_blank = field_validator("text")(lambda cls, value: not_blank(value))

@@ -7,6 +7,7 @@ a text again.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -75,7 +76,7 @@ def prepare(
         if result.paragraphs:
             cleaned.append(result)
         else:
-            reason = f"nothing left after cleaning ({sum(d.paragraphs for d in result.dropped)} paragraphs dropped)"
+            reason = f"nothing left after cleaning: {_why_dropped(result.dropped)}"
             skipped.append(Skipped(origin=article.origin, reason=reason))
             progress.note(f"skipped {article.origin}: {reason}")
     index = SourceIndex.build(cleaned)
@@ -113,6 +114,15 @@ def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped
         text = " ".join(_first((p.text for p in tail), DROPPED_TEXT_CHARS))
         cut.append(Dropped(source=article.id, paragraph=tail[0].index, paragraphs=len(tail), text=text, reason=reason))
     return kept, cut
+
+
+def _why_dropped(dropped: list[Dropped], most: int = 3) -> str:
+    """Paragraphs dropped by reason, e.g. '1 paragraph: addressed to an AI or the reader, not news (...)'."""
+    counts: Counter[str] = Counter()
+    for drop in dropped:
+        counts[drop.reason] += drop.paragraphs
+    said = [f"{n} paragraph{'s' * (n != 1)}: {reason}" for reason, n in counts.most_common(most)]
+    return "; ".join(said) + (f"; {len(counts) - most} more reasons" if len(counts) > most else "")
 
 
 def _first(texts: Iterable[str], chars: int) -> Iterator[str]:

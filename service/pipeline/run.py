@@ -85,7 +85,8 @@ async def _run(
     started = time.perf_counter()
     stories = [story] if story is not None else corpus.stories
     if not corpus.briefed(stories):
-        raise NothingToBriefError("no article has any text left to brief after cleaning")
+        why = "; ".join(f"{s.origin}: {s.reason}" for s in corpus.skipped[:3])
+        raise NothingToBriefError(f"no article has any text left to brief after cleaning ({why})")
     llm = LLMCaller(model, settings.llm)
     if len(stories) == 1:
         briefing = await _brief_story(corpus, stories[0], settings, prompts, llm, settings.pipeline.read_tokens,
