@@ -160,6 +160,10 @@ class ApiSettings(BaseModel):
         75, ge=1, description="How long the server keeps an idle connection open: longer than clients keep "
         "theirs (httpx: 5 s), so a client never sends on a connection the server is closing at that moment.",
     )
+    threads: int = Field(
+        8, ge=1, le=256, description="Threads that run request work (database, briefings made at once). More "
+        "than the cores only makes them contend for the interpreter, and /healthz wait behind them.",
+    )
     cache_briefings: int = Field(
         1000, ge=0, description="Finished briefings kept in memory for reads (they never change); 0: none."
     )

@@ -102,6 +102,36 @@ def _status(served: Served, path: str) -> str:
     return str(httpx.get(f"{served.url}{path}").json()["status"])
 
 
+def test_health_answers_while_every_thread_is_busy_and_readiness_says_saturated(
+    database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    """With one request thread held by a briefing waiting on a slow backend and another request waiting
+    for it, /healthz still answers before either finishes, and /readyz says the node is saturated."""
+    env = {**_env(database_url, backend, tmp_path), "BRIEFING_API__THREADS": "1"}
+    backend.delay_s = 4.0
+
+    async def scenario(url: str) -> tuple[list[httpx.Response], bool, list[httpx.Response]]:
+        async with httpx.AsyncClient(base_url=url, timeout=120) as http:
+            slow = [asyncio.create_task(http.post("/v1/briefings", json={"articles": [{"text": f"{SHORT} {n}"}]},
+                                                  headers=KEY)) for n in range(2)]
+            while backend.requests == 0:
+                await asyncio.sleep(0.05)
+            while "saturated" not in (ready := await http.get("/readyz")).json()["checks"]["load"]:
+                assert not all(task.done() for task in slow), "never saturated"
+                await asyncio.sleep(0.05)
+            during = [await http.get("/healthz"), ready]
+            answered_first = not any(task.done() for task in slow)
+            await asyncio.gather(*slow)
+            return during, answered_first, [await http.get("/readyz")]
+
+    with serve(env, tmp_path / "serve.log") as served:
+        (health, ready), answered_first, [after] = asyncio.run(scenario(served.url))
+    assert health.status_code == 200 and answered_first
+    assert ready.status_code == 503 and ready.json()["checks"] == {
+        "load": "saturated: 1 of 1 threads busy, 1 requests waiting"}
+    assert after.status_code == 200 and after.json()["checks"]["load"] == "ok"
+
+
 def test_kill_9_mid_briefing_then_a_restart_finishes_it_once(
     database_url: str, backend: FakeBackend, tmp_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
+from anyio import to_thread
 from fastapi import FastAPI
 from langchain_core.language_models import BaseChatModel
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -51,6 +52,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
         store.migrate()
         with ExitStack() as stack:
             chat = model or stack.enter_context(open_chat_model(settings))
