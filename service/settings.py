@@ -196,11 +196,21 @@ class QueueSettings(BaseModel):
         60.0, ge=1, description="A job still queued this long (its message was lost, e.g. the broker was away) "
         "is sent again; a second copy of a task does nothing."
     )
+    heartbeat_s: float = Field(
+        5.0, gt=0, description="A running briefing's claimant renews its row this often (on a thread of its own)."
+    )
+    stale_after_s: float = Field(
+        60.0, gt=0, description="A running briefing whose heartbeat is older than this is lost (its worker or API "
+        "process died): the schedule sends it again and the next task takes it over. A slow job that is alive "
+        "keeps beating and is never resent.",
+    )
 
     @model_validator(mode="after")
     def _limits_in_order(self) -> QueueSettings:
         if not self.soft_time_limit_s < self.time_limit_s < self.visibility_timeout_s:
             raise ValueError("expected soft_time_limit_s < time_limit_s < visibility_timeout_s")
+        if not self.heartbeat_s * 3 <= self.stale_after_s:
+            raise ValueError("expected heartbeat_s * 3 <= stale_after_s (a missed beat or two is no death)")
         return self
 
 

@@ -243,9 +243,19 @@ class Store:
         return list(rows), total
 
     def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim[BriefingRow]:
-        """Take a queued job, or a running one whose claimant has been silent longer than `lease_s`
-        (its worker died: no live task runs past the hard time limit)."""
+        """Take a queued job, or a running one whose heartbeat is older than `lease_s` (its claimant died)."""
         return self._claim(BriefingRow, BriefingRow.id, briefing_id, BriefingRow.attempts, lease_s)
+
+    def beat_briefing(self, briefing_id: str, attempt: int) -> bool:
+        """Renew a running job's heartbeat; False when that attempt no longer holds it."""
+        with self.sessions.begin() as session:
+            beaten = session.execute(
+                update(BriefingRow)
+                .where(BriefingRow.id == briefing_id, BriefingRow.status == Status.RUNNING,
+                       BriefingRow.attempts == attempt)
+                .values(updated_at=datetime.now(UTC))
+            )
+            return bool(beaten.rowcount)  # type: ignore[attr-defined]
 
     def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> Claim[Any]:
         now = datetime.now(UTC)

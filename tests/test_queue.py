@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -57,7 +58,8 @@ def env(database_url: str, broker: redis_server.RedisServer, backend: FakeBacken
         "BRIEFING_QUEUE__SOFT_TIME_LIMIT_S": "8", "BRIEFING_QUEUE__TIME_LIMIT_S": "10",
         "BRIEFING_QUEUE__VISIBILITY_TIMEOUT_S": "20", "BRIEFING_QUEUE__TICK_S": "1",
         "BRIEFING_QUEUE__RESEND_AFTER_S": "3", "BRIEFING_QUEUE__MAX_RETRIES": "2",
-        "BRIEFING_QUEUE__RETRY_BACKOFF_S": "0.5",
+        "BRIEFING_QUEUE__RETRY_BACKOFF_S": "0.5", "BRIEFING_QUEUE__HEARTBEAT_S": "1",
+        "BRIEFING_QUEUE__STALE_AFTER_S": "5",
     }
 
 
@@ -194,3 +196,64 @@ def test_the_schedule_resends_only_what_the_broker_lacks(
     assert tick_once(store, settings, queue, now)["resent"] == 0  # the broker holds all three: a backlog
     redis.Redis.from_url(broker.url).flushall()  # the broker lost them
     assert tick_once(store, settings, queue, now)["resent"] == 3 and queue.waiting() == 3
+
+
+def _heartbeat_env(env: dict[str, str], database_url: str) -> dict[str, str]:
+    """Default time limits, visibility timeout and heartbeat (half an hour, an hour; 5 s, stale after 60 s):
+    only the heartbeat can tell a dead worker's job. Redis as broker with PostgreSQL, the database
+    transport with SQLite."""
+    short = ("SOFT_TIME_LIMIT_S", "TIME_LIMIT_S", "VISIBILITY_TIMEOUT_S", "HEARTBEAT_S", "STALE_AFTER_S")
+    kept = {k: v for k, v in env.items() if k.removeprefix("BRIEFING_QUEUE__") not in short}
+    if database_url.startswith("sqlite"):
+        kept.pop("BRIEFING_BROKER_URL")
+    return kept
+
+
+def test_a_job_whose_worker_was_killed_finishes_once_within_two_minutes(
+    env: dict[str, str], database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    """kill -9 of a worker mid-job: its heartbeat stops, the schedule sends the job again after
+    queue.stale_after_s (60 s), and another worker takes it over and finishes it, once."""
+    env = _heartbeat_env(env, database_url)
+    store = Store(database_url)
+    backend.delay_s = 300.0  # the job is mid-call when its worker dies
+    with serve(env, tmp_path / "serve.log") as served:
+        with worker(env, tmp_path / "first.log") as first:
+            job = _post(served)
+            wait_for(lambda: backend.requests > 0, timeout_s=60)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+        killed = time.monotonic()
+        assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
+        backend.delay_s = 0.0
+        with worker(env, tmp_path / "second.log", beat=True):
+            wait_for(lambda: _done(store, job), timeout_s=150)
+        took = time.monotonic() - killed
+    row = store.get_briefing(job)
+    assert row is not None and row.status == Status.DONE and row.attempts == 2 and row.briefing
+    assert took < 120, f"finished {took:.0f} s after the kill"
+    assert "resent 1 job(s) whose task was lost" in (tmp_path / "second.log").read_text()
+
+
+def test_a_slow_job_that_is_alive_is_never_resent(
+    env: dict[str, str], database_url: str, backend: FakeBackend, tmp_path: Path
+) -> None:
+    """A job that takes five times queue.stale_after_s keeps its heartbeat fresh: the schedule ticking
+    every second beside it resends nothing, and it finishes on its first attempt."""
+    env = {**_heartbeat_env(env, database_url),
+           "BRIEFING_QUEUE__HEARTBEAT_S": "1", "BRIEFING_QUEUE__STALE_AFTER_S": "4"}
+    store = Store(database_url)
+    backend.delay_s = 20.0
+    with serve(env, tmp_path / "serve.log") as served, worker(env, tmp_path / "worker.log", beat=True):
+        job = _post(served)
+        wait_for(lambda: _done(store, job), timeout_s=150)
+    row = store.get_briefing(job)
+    assert row is not None and row.status == Status.DONE and row.attempts == 1
+    log = (tmp_path / "worker.log").read_text()
+    assert "'resent': 0" in log and "whose task was lost" not in log  # the schedule ran, and resent nothing
+
+
+def test_an_empty_redis_queue_counts_as_empty(broker: redis_server.RedisServer) -> None:
+    """Redis keeps no key for an empty queue; the schedule must read that as none waiting, not unknown."""
+    queue = Queue(make_celery(Settings(database_url="sqlite://", broker_url=broker.url)))
+    assert queue.waiting() == 0

@@ -39,7 +39,8 @@ def _env(database_url: str, backend: FakeBackend, tmp_path: Path) -> dict[str, s
         # short limits, so a job whose worker was killed is taken again within seconds
         "BRIEFING_QUEUE__SOFT_TIME_LIMIT_S": "8", "BRIEFING_QUEUE__TIME_LIMIT_S": "10",
         "BRIEFING_QUEUE__VISIBILITY_TIMEOUT_S": "15", "BRIEFING_QUEUE__TICK_S": "1",
-        "BRIEFING_QUEUE__RESEND_AFTER_S": "2",
+        "BRIEFING_QUEUE__RESEND_AFTER_S": "2", "BRIEFING_QUEUE__HEARTBEAT_S": "1",
+        "BRIEFING_QUEUE__STALE_AFTER_S": "5",
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -10,16 +11,10 @@ from celery.exceptions import SoftTimeLimitExceeded
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import ErrorKind
-from service.settings import Settings
 from service.tasks.app import runtime_of
+from service.tasks.heartbeat import heartbeat
 
 log = logging.getLogger(__name__)
-
-
-def lease_s(settings: Settings) -> float:
-    """How long a running job's claimant may be silent before it is presumed dead: the hard time limit
-    (no task outlives it) and a little more. Redis redelivers after the longer visibility timeout."""
-    return settings.queue.time_limit_s + 5.0
 
 
 def backoff_s(base_s: float, retries: int) -> float:
@@ -32,7 +27,7 @@ def run_briefing(self: Task, briefing_id: str) -> str:
     """Run a queued briefing; a copy of the task for a job another task holds, or one finished, does nothing."""
     runtime = runtime_of(self.app)
     store, settings = runtime.store, runtime.settings
-    claim = store.claim_briefing(briefing_id, lease_s=lease_s(settings))
+    claim = store.claim_briefing(briefing_id, lease_s=settings.queue.stale_after_s)
     if claim.outcome != "claimed":
         log.info("briefing %s: %s, nothing to do", briefing_id, claim.outcome)
         return claim.outcome
@@ -40,7 +35,8 @@ def run_briefing(self: Task, briefing_id: str) -> str:
     assert row is not None
     retries = self.request.retries or 0
     try:
-        briefing = brief_request(row.request, settings, runtime.model())
+        with heartbeat(partial(store.beat_briefing, briefing_id, claim.attempt), settings.queue.heartbeat_s):
+            briefing = brief_request(row.request, settings, runtime.model())
     except BackendUnavailable as err:
         if retries < settings.queue.max_retries:
             delay = backoff_s(settings.queue.retry_backoff_s, retries)

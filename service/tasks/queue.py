@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import Celery
+from kombu.exceptions import ChannelError
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,11 @@ class Queue:
                 declared = connection.default_channel.queue_declare(
                     queue=self.app.conf.task_default_queue, passive=True)
                 return int(declared.message_count)
+        except ChannelError as err:
+            if str(getattr(err, "reply_code", "")) == "404":  # Redis keeps no key for an empty queue: none wait
+                return 0
+            log.warning("cannot tell how many tasks wait in the broker: %s", err)
+            return None
         except Exception as err:  # noqa: BLE001 - an unknown depth only means resending more
             log.warning("cannot tell how many tasks wait in the broker: %s", err)
             return None

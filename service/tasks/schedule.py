@@ -13,7 +13,6 @@ from service.digest.schedule import due_days
 from service.settings import Settings
 from service.store import Store
 from service.tasks.app import runtime_of
-from service.tasks.briefings import lease_s
 from service.tasks.queue import Queue
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ def tick_once(store: Store, settings: Settings, queue: Queue, now: datetime) -> 
             if queued:
                 queue.digest(row.date)
                 requested += 1
-    briefings = store.stale_briefings(settings.queue.resend_after_s, lease_s(settings))
+    briefings = store.stale_briefings(settings.queue.resend_after_s, settings.queue.stale_after_s)
     digests = store.stale_digests(settings.queue.resend_after_s, settings.queue.visibility_timeout_s)
     # A job waiting long is usually just behind others; resend only as many as the broker lacks
     # messages for (jobs queued minus messages waiting), oldest first, so a backlog is not doubled.

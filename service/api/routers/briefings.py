@@ -22,6 +22,7 @@ from service.models import Briefing, ErrorKind, Status
 from service.render import to_markdown
 from service.settings import Settings
 from service.store import BriefingRow, Store
+from service.tasks.heartbeat import heartbeat
 from service.tasks.queue import Queue
 
 router = APIRouter(prefix="/v1/briefings", tags=["briefings"])
@@ -54,11 +55,13 @@ async def create_briefing(
                            created_at=row.created_at)
     row = await run_in_threadpool(store.create_briefing, job, Status.RUNNING)
     try:
-        briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
+        # why: the row beats like a worker's, so a job this process dies holding is resent, not stranded
+        with heartbeat(partial(store.beat_briefing, row.id, row.attempts), settings.queue.heartbeat_s):
+            briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
     except BriefingError as err:
         kind = (ErrorKind.BACKEND_UNAVAILABLE if isinstance(err, BackendUnavailable)
                 else ErrorKind.BAD_GATEWAY if isinstance(err, BackendError) else ErrorKind.CANNOT_BRIEF)
-        await run_in_threadpool(partial(store.finish, row.id, error=str(err), kind=kind))
+        await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts, error=str(err), kind=kind))
         location = {"Location": f"/v1/briefings/{row.id}"}
         if isinstance(err, BackendUnavailable):
             raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
@@ -70,11 +73,11 @@ async def create_briefing(
         raise ApiError(422, "cannot_brief", str(err)) from None
     except Exception:
         # why: the row must not stay `running` until a restart; the catch-all answers the request
-        await run_in_threadpool(partial(store.finish, row.id, error="internal error; it was logged",
-                                        kind=ErrorKind.INTERNAL))
+        await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts,
+                                        error="internal error; it was logged", kind=ErrorKind.INTERNAL))
         raise
     data = briefing.model_dump(mode="json")
-    await run_in_threadpool(store.finish, row.id, briefing=data)
+    await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts, briefing=data))
     request.app.state.metrics.count_briefing(briefing)
     if body.options.format == "md":
         headers = {"Location": f"/v1/briefings/{row.id}"}
