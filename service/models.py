@@ -377,11 +377,15 @@ class DigestTotals(BaseModel):
 
 
 class Digest(BaseModel):
-    """Everything that came in on one date, as ranked stories each with a briefing."""
+    """Everything that came in on one date, as ranked stories each with a briefing. Read over HTTP it
+    carries its run's state: a rerun in progress still shows the last complete digest (empty while none
+    was made), with the run's status, error and last change."""
 
     date: str = Field(description="YYYY-MM-DD in the digest's time zone.")
     timezone: str
     status: Status
+    error: str | None = Field(None, description="Why the latest run failed.")
+    updated_at: datetime | None = Field(None, description="When the latest run last changed.")
     generated_at: datetime | None = None
     articles: int = 0
     inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")

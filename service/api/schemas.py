@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
 
-from service.models import not_blank
+from service.models import Briefing, Status, not_blank
 from service.settings import MAX_ARTICLE_CHARS
 
 # C0 controls other than tab, newline and carriage return, DEL, and lone surrogates: never text.
@@ -28,6 +28,7 @@ def plain_text(value: str | None) -> str | None:
     raise ValueError(f"contains {kind} U+{ord(bad.group()):04X} at position {bad.start()}")
 
 
+Item = TypeVar("Item", bound=BaseModel)
 _TIME = TypeAdapter(datetime)
 
 
@@ -93,15 +94,50 @@ class BriefingRequest(BaseModel):
     options: BriefingOptions = Field(default_factory=BriefingOptions)
 
 
-class BriefingOut(BaseModel):
-    """A briefing job: its state, and the briefing when done or the error when failed."""
+class BriefingJob(BaseModel):
+    """A briefing job: where it stands, and the error when it failed."""
 
     id: str
     status: Literal["queued", "running", "done", "failed"]
-    briefing: dict[str, Any] | None = None
     error: str | None = None
-    location: str | None = None
+    location: str | None = Field(None, description="Where to read it (a queued job's Location).")
     created_at: datetime | None = None
+
+
+class BriefingOut(BriefingJob):
+    """A briefing job with its briefing when done."""
+
+    briefing: Briefing | None = None
+
+
+class DigestJob(BaseModel):
+    """A requested digest run."""
+
+    date: str = Field(description="YYYY-MM-DD")
+    status: Status
+    location: str
+
+
+class DigestSummary(BaseModel):
+    """A digest in a list: its run's state and how many stories it has."""
+
+    date: str = Field(description="YYYY-MM-DD")
+    status: Status
+    error: str | None = None
+    stories: int = Field(description="Stories of the last complete digest.")
+    generated_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class StoredArticle(BaseModel):
+    """An article as stored."""
+
+    id: str
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published: datetime | None = None
 
 
 class ArticlesIn(BaseModel):
@@ -119,10 +155,10 @@ class StoredArticles(BaseModel):
     existing: list[str]
 
 
-class Page(BaseModel):
+class Page(BaseModel, Generic[Item]):
     """A page of a list."""
 
-    items: list[Any]
+    items: list[Item]
     total: int
     offset: int
     limit: int

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from service.api import deps
 from service.api.limits import check_articles
-from service.api.schemas import ArticlesIn, IsoDateTime, Page, StoredArticles
+from service.api.schemas import ArticlesIn, IsoDateTime, Page, StoredArticle, StoredArticles
 from service.models import Article
 from service.settings import Settings
 from service.store import Store
@@ -31,7 +31,7 @@ def add_articles(
     return StoredArticles(added=added, existing=existing)
 
 
-@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+@router.get("", response_model=Page[StoredArticle], dependencies=[Depends(deps.require_read)])
 def list_articles(
     store: Annotated[Store, Depends(deps.store)],
     page: Annotated[deps.PageRequest, Depends(deps.page)],
@@ -39,9 +39,9 @@ def list_articles(
     until: Annotated[IsoDateTime | None, Query(description="published before")] = None,
     # why: PostgreSQL text cannot hold NUL; the schema states it, so the 422 is documented
     source: Annotated[str | None, Query(max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")] = None,
-) -> Page:
+) -> Page[StoredArticle]:
     """List stored articles, filtered by publication date and source."""
     since, until = deps.utc_bound(since, "since"), deps.utc_bound(until, "until")
     articles, total = store.list_articles(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
-    items = [a.model_dump(mode="json", exclude={"origin"}) for a in articles]
+    items = [StoredArticle(**a.model_dump(exclude={"origin"})) for a in articles]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -15,7 +15,7 @@ from service.api import deps
 from service.api.cache import DoneCache
 from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.limits import check_articles, check_options
-from service.api.schemas import BriefingOut, BriefingRequest, Page, json_time
+from service.api.schemas import BriefingJob, BriefingOut, BriefingRequest, Page, json_time
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import Briefing, ErrorKind, Status
@@ -30,7 +30,7 @@ Format = Annotated[Literal["json", "md"] | None, Query(description="md returns M
 
 
 @router.post("", status_code=201, response_model=BriefingOut, dependencies=[Depends(deps.require_key)],
-             responses={202: {"model": BriefingOut}, 502: {"description": "the LLM backend's answer was unusable"},
+             responses={202: {"model": BriefingJob}, 502: {"description": "the LLM backend's answer was unusable"},
                         503: {"description": "LLM backend down (Retry-After)"},
                         422: {"description": "invalid input, or no article has text left after cleaning"}})
 async def create_briefing(
@@ -82,7 +82,7 @@ async def create_briefing(
     if body.options.format == "md":
         headers = {"Location": f"/v1/briefings/{row.id}"}
         return PlainTextResponse(to_markdown(briefing), 201, headers=headers, media_type="text/markdown")  # type: ignore[return-value]
-    return BriefingOut(id=row.id, status=Status.DONE, briefing=data, created_at=row.created_at)
+    return BriefingOut(id=row.id, status=Status.DONE, briefing=briefing, created_at=row.created_at)
 
 
 @router.get("/{briefing_id}", response_model=BriefingOut, dependencies=[Depends(deps.require_read)],
@@ -107,30 +107,31 @@ async def get_briefing(
     return Response(body, media_type="application/json")
 
 
-@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+@router.get("", response_model=Page[BriefingJob], dependencies=[Depends(deps.require_read)])
 def list_briefings(
     store: Annotated[Store, Depends(deps.store)],
     page: Annotated[deps.PageRequest, Depends(deps.page)],
-) -> Page:
+) -> Page[BriefingJob]:
     """List briefings, newest first, without their bodies."""
     rows, total = store.list_briefings(offset=page.offset, limit=page.limit)
-    items = [_out(r).model_dump(mode="json", exclude={"briefing"}) for r in rows]
+    items = [BriefingJob(id=r.id, status=r.status, error=r.error, created_at=r.created_at)  # type: ignore[arg-type]
+             for r in rows]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
 
-@router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingOut,
+@router.post("/{briefing_id}/retry", status_code=202, response_model=BriefingJob,
              dependencies=[Depends(deps.require_key)], responses={k: ERROR_RESPONSES[k] for k in (404, 409)})
 def retry_briefing(
     briefing_id: str, response: Response, store: Annotated[Store, Depends(deps.store)],
     queue: Annotated[Queue, Depends(deps.queue)],
-) -> BriefingOut:
+) -> BriefingJob:
     """Queue a failed briefing again."""
     row = _row(store, briefing_id)
     if not store.retry(briefing_id):
         raise ApiError(409, "not_failed", f"briefing {briefing_id} is {row.status}; only failed ones are retried")
     queue.briefing(briefing_id)
     response.headers["Location"] = f"/v1/briefings/{briefing_id}"
-    return BriefingOut(id=briefing_id, status=Status.QUEUED, location=response.headers["Location"])
+    return BriefingJob(id=briefing_id, status=Status.QUEUED, location=response.headers["Location"])
 
 
 def _row(store: Store, briefing_id: str) -> BriefingRow:
@@ -139,7 +140,3 @@ def _row(store: Store, briefing_id: str) -> BriefingRow:
         raise ApiError(404, "not_found", f"no briefing {briefing_id}")
     return row
 
-
-def _out(row: BriefingRow) -> BriefingOut:
-    return BriefingOut(id=row.id, status=row.status, briefing=row.briefing, error=row.error,  # type: ignore[arg-type]
-                       created_at=row.created_at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -11,19 +11,19 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from service.api import deps
 from service.api.errors import ERROR_RESPONSES, ApiError
-from service.api.schemas import IsoDate, Page, json_time
+from service.api.schemas import DigestJob, DigestSummary, IsoDate, Page
 from service.dates import digest_day_problem
 from service.digest.outputs import atom_feed, to_html, to_markdown
 from service.models import Digest
 from service.settings import Settings
-from service.store import DigestRow, Store
+from service.store import Store
 from service.tasks.queue import Queue
 
 router = APIRouter(prefix="/v1/digests", tags=["digests"])
 Format = Annotated[Literal["json", "md", "html"] | None, Query(description="md or html return the rendered digest")]
 
 
-@router.post("/{day}/run", status_code=202, dependencies=[Depends(deps.require_key)],
+@router.post("/{day}/run", status_code=202, response_model=DigestJob, dependencies=[Depends(deps.require_key)],
              responses={422: {"description": "invalid input, or a date in the future or before 1900"}})
 def run_digest(
     day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
@@ -32,7 +32,7 @@ def run_digest(
     store: Annotated[Store, Depends(deps.store)],
     queue: Annotated[Queue, Depends(deps.queue)],
     fresh: Annotated[bool, Query(description="brief every story again instead of keeping finished ones")] = False,
-) -> dict[str, Any]:
+) -> DigestJob:
     """Queue a run of the date's digest (in the background); one already queued or running is left as is."""
     if problem := digest_day_problem(day, dt.datetime.now(ZoneInfo(settings.digest.timezone)).date()):
         raise ApiError(422, "invalid_date", f"{problem}; dates are days in {settings.digest.timezone}",
@@ -41,7 +41,7 @@ def run_digest(
     if queued:
         queue.digest(row.date)
     response.headers["Location"] = f"/v1/digests/{row.date}"
-    return {"date": row.date, "status": row.status, "location": response.headers["Location"]}
+    return DigestJob(date=row.date, status=row.status, location=response.headers["Location"])
 
 
 @router.get("/feed.atom", dependencies=[Depends(deps.require_read)],
@@ -54,14 +54,15 @@ def digest_feed(settings: Annotated[Settings, Depends(deps.settings)],
     return Response(atom_feed(digests), media_type="application/atom+xml")
 
 
-@router.get("/{day}", dependencies=[Depends(deps.require_read)],
+@router.get("/{day}", response_model=Digest, dependencies=[Depends(deps.require_read)],
             responses={200: {"content": {"text/markdown": {}, "text/html": {}}},
                        **{k: ERROR_RESPONSES[k] for k in (404, 409)}})
 def get_digest(
     day: Annotated[IsoDate, Path(description="YYYY-MM-DD")],
     store: Annotated[Store, Depends(deps.store)],
+    settings: Annotated[Settings, Depends(deps.settings)],
     format: Format = None,
-) -> Any:
+) -> Response | Digest:
     """Return a date's digest with its run status: stories ranked, each with its briefing and disagreements."""
     row = store.get_digest(day.isoformat())
     if row is None:
@@ -73,30 +74,20 @@ def get_digest(
         if format == "md":
             return PlainTextResponse(to_markdown(digest), media_type="text/markdown")
         return HTMLResponse(to_html(digest))
-    return _out(row, full=True)
+    # why: a rerun in progress still shows the last complete digest, with the run's status
+    made = row.digest or {"date": row.date, "timezone": settings.digest.timezone}
+    return Digest.model_validate({**made, "status": row.status, "error": row.error, "updated_at": row.updated_at})
 
 
-@router.get("", response_model=Page, dependencies=[Depends(deps.require_read)])
+@router.get("", response_model=Page[DigestSummary], dependencies=[Depends(deps.require_read)])
 def list_digests(
     store: Annotated[Store, Depends(deps.store)],
     page: Annotated[deps.PageRequest, Depends(deps.page)],
-) -> Page:
+) -> Page[DigestSummary]:
     """List digests, newest date first, with their status and number of stories."""
     rows, total = store.list_digests(offset=page.offset, limit=page.limit)
-    return Page(items=[_out(r, full=False) for r in rows], total=total, offset=page.offset, limit=page.limit)
-
-
-def _out(row: DigestRow, *, full: bool) -> dict[str, Any]:
-    digest = row.digest or {}
-    out: dict[str, Any] = {
-        "date": row.date, "status": row.status, "error": row.error,
-        "stories": len(digest.get("stories", [])), "generated_at": digest.get("generated_at"),
-        "updated_at": json_time(row.updated_at),
-    }
-    if full:
-        # why: a rerun in progress still shows the last complete digest, with the new status.
-        out |= {k: v for k, v in digest.items() if k not in ("date", "status")}
-        if not digest:
-            out["stories"] = []
-    return out
+    items = [DigestSummary(date=r.date, status=r.status, error=r.error, updated_at=r.updated_at,
+                           stories=len((r.digest or {}).get("stories", [])),
+                           generated_at=(r.digest or {}).get("generated_at")) for r in rows]
+    return Page(items=items, total=total, offset=page.offset, limit=page.limit)
 
