@@ -18,6 +18,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from service.models import Article, ErrorKind, Status
+from service.requests import StoredRequest
 from service.resources import MIGRATIONS_DIR
 
 
@@ -221,10 +222,11 @@ class Store:
         return [_article(r) for r in rows]
 
     # briefings and jobs
-    def create_briefing(self, request: dict[str, Any], status: Status = Status.QUEUED) -> BriefingRow:
+    def create_briefing(self, request: StoredRequest, status: Status = Status.QUEUED) -> BriefingRow:
         """Store a new briefing request with the given status."""
         with self.sessions.begin() as session:
-            row = BriefingRow(status=status, request=request, attempts=1 if status == Status.RUNNING else 0)
+            row = BriefingRow(status=status, request=request.model_dump(mode="json"),
+                              attempts=1 if status == Status.RUNNING else 0)
             session.add(row)
         return row
 

@@ -17,6 +17,7 @@ from sqlalchemy import inspect, update
 from service.api.app import create_app
 from service.llm import build_chat_model
 from service.models import Status
+from service.requests import StoredRequest
 from service.settings import Settings
 from service.store import BriefingRow, Store
 from service.tasks.schedule import tick_once
@@ -86,6 +87,27 @@ def test_small_request_is_briefed_at_once(client: TestClient, record_mode: str) 
     assert as_md.status_code == 201 and as_md.headers["content-type"].startswith("text/markdown")
     assert as_md.text.split("<sub>")[0] == md.text.split("<sub>")[0]  # same briefing; run timings differ
     assert as_md.headers["location"].startswith("/v1/briefings/")
+
+
+def _stored(text: str) -> StoredRequest:
+    return StoredRequest.model_validate({"articles": [{"text": text}]})
+
+
+def test_a_request_stored_before_requests_had_a_version_is_still_briefed(
+    client: TestClient, record_mode: str
+) -> None:
+    """A queued row in the form the API wrote before the stored request was a typed, versioned model."""
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    old = {"articles": [{"text": LONG, "title": None, "source": None, "url": None, "published": None}],
+           "options": {"prompts": None, "format": "json"}}
+    with store.sessions.begin() as session:
+        row = BriefingRow(status=Status.QUEUED, request=old, attempts=0)
+        session.add(row)
+    assert StoredRequest.model_validate(old).version == 1
+    with cassette("test_api/large", record_mode):
+        client.app.state.queue.briefing(row.id)  # type: ignore[attr-defined]
+    done = client.get(f"/v1/briefings/{row.id}").json()
+    assert done["status"] == "done" and done["briefing"]["run"]["llm_calls"] > 0
 
 
 def test_large_request_is_queued_and_its_task_finishes_it(client: TestClient, record_mode: str) -> None:
@@ -204,10 +226,10 @@ def test_the_schedule_resends_jobs_whose_task_was_lost_and_never_reruns_finished
     app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
     with TestClient(app):
         store: Store = app.state.store
-        crashed = store.create_briefing({"articles": [{"text": LONG}]}, Status.RUNNING)  # its worker died mid-job
-        finished = store.create_briefing({"articles": [{"text": SHORT}]}, Status.RUNNING)
+        crashed = store.create_briefing(_stored(LONG), Status.RUNNING)  # its worker died mid-job
+        finished = store.create_briefing(_stored(SHORT), Status.RUNNING)
         store.finish(finished.id, briefing={"title": "kept as it was"})
-        lost = store.create_briefing({"articles": [{"text": SHORT}]}, Status.QUEUED)  # sent while the broker was away
+        lost = store.create_briefing(_stored(SHORT), Status.QUEUED)  # sent while the broker was away
         now = datetime.now(UTC)
         assert tick_once(store, settings, app.state.queue, now)["resent"] == 0  # neither is stale yet
 

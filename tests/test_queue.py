@@ -19,6 +19,7 @@ import redis
 from sqlalchemy import update
 
 from service.models import ErrorKind, Status
+from service.requests import StoredRequest
 from service.settings import Settings
 from service.store import BriefingRow, Store
 from service.tasks.app import make_celery
@@ -186,7 +187,8 @@ def test_the_schedule_resends_only_what_the_broker_lacks(
     store = Store(database_url)
     store.migrate()
     queue = Queue(make_celery(settings))
-    jobs = [store.create_briefing({"articles": [{"text": f"{LONG} {n}"}]}, Status.QUEUED) for n in range(3)]
+    jobs = [store.create_briefing(StoredRequest.model_validate({"articles": [{"text": f"{LONG} {n}"}]}), Status.QUEUED)
+            for n in range(3)]
     for job in jobs:
         assert queue.briefing(job.id)
     with store.sessions.begin() as session:  # waiting long: behind others, or never sent

@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.api.errors import ApiError, error_body
-from service.api.schemas import ArticleIn, BriefingOptions
 from service.errors import PromptError
 from service.prompts import load_prompt_set
+from service.requests import ArticleIn, BriefingOptions
 from service.settings import ApiSettings
 
 

@@ -11,6 +11,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import ErrorKind
+from service.requests import StoredRequest
 from service.tasks.app import runtime_of
 from service.tasks.heartbeat import heartbeat
 
@@ -36,7 +37,7 @@ def run_briefing(self: Task, briefing_id: str) -> str:
     retries = self.request.retries or 0
     try:
         with heartbeat(partial(store.beat_briefing, briefing_id, claim.attempt), settings.queue.heartbeat_s):
-            briefing = brief_request(row.request, settings, runtime.model())
+            briefing = brief_request(StoredRequest.model_validate(row.request), settings, runtime.model())
     except BackendUnavailable as err:
         if retries < settings.queue.max_retries:
             delay = backoff_s(settings.queue.retry_backoff_s, retries)

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Query
 
 from service.api import deps
 from service.api.limits import check_articles
-from service.api.schemas import ArticlesIn, IsoDateTime, Page, StoredArticle, StoredArticles
+from service.api.schemas import Page, StoredArticle, StoredArticles
 from service.models import Article
+from service.requests import ArticlesIn, IsoDateTime
 from service.settings import Settings
 from service.store import Store
 

@@ -15,11 +15,12 @@ from service.api import deps
 from service.api.cache import DoneCache
 from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.limits import check_articles, check_options
-from service.api.schemas import BriefingJob, BriefingOut, BriefingRequest, Page, json_time
+from service.api.schemas import BriefingJob, BriefingOut, Page, json_time
 from service.errors import BackendError, BackendUnavailable, BriefingError
 from service.jobs import brief_request
 from service.models import Briefing, ErrorKind, Status
 from service.render import to_markdown
+from service.requests import BriefingRequest, StoredRequest
 from service.settings import Settings
 from service.store import BriefingRow, Store
 from service.tasks.heartbeat import heartbeat
@@ -45,7 +46,7 @@ async def create_briefing(
     """Brief small requests at once (201); queue larger ones (202 with Location)."""
     check_articles(body.articles, settings.api)
     check_options(body.options)
-    job = body.model_dump(mode="json")
+    job = StoredRequest.model_validate(body.model_dump())
     if sum(len(a.text) for a in body.articles) > settings.api.sync_max_chars:
         row = await run_in_threadpool(store.create_briefing, job, Status.QUEUED)
         await run_in_threadpool(queue.briefing, row.id)  # written first: a lost send is resent
