@@ -1,12 +1,24 @@
-"""One error tree: every failure the service reports on purpose."""
+"""One error tree: every failure the service reports on purpose, each class classified once: the kind
+a failed job records, the HTTP status the API answers, and whether trying again later may help. The
+API, the tasks and the CLI read these; nothing else classifies an error."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from service.models import ErrorKind
+
 
 class BriefingError(Exception):
-    """Base of every error the service raises on purpose."""
+    """Base of every error the service raises on purpose: by default the input cannot be briefed."""
 
-    retryable: bool = False
+    kind: ClassVar[ErrorKind] = ErrorKind.CANNOT_BRIEF
+    http_status: ClassVar[int] = 422
+    retryable: ClassVar[bool] = False
+
+    def public(self) -> str:
+        """What a caller may read of it."""
+        return str(self)
 
 
 class InputError(BriefingError):
@@ -31,10 +43,22 @@ class PromptError(ConfigError):
 
 
 class BackendError(BriefingError):
-    """The LLM backend failed to answer."""
+    """The LLM backend's answer was unusable."""
+
+    kind = ErrorKind.BAD_GATEWAY
+    http_status = 502
+
+    def public(self) -> str:
+        # why: the backend's garbage is not the caller's fault, and its details are not theirs to read
+        return "the LLM backend gave an unusable answer"
 
 
 class BackendUnavailable(BackendError):
     """The LLM backend could not be reached or timed out; worth retrying later."""
 
+    kind = ErrorKind.BACKEND_UNAVAILABLE
+    http_status = 503
     retryable = True
+
+    def public(self) -> str:
+        return str(self)

@@ -8,7 +8,7 @@ from functools import partial
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 
-from service.errors import BackendError, BackendUnavailable, BriefingError
+from service.errors import BriefingError
 from service.jobs import brief_request
 from service.models import ErrorKind
 from service.requests import StoredRequest
@@ -38,20 +38,16 @@ def run_briefing(self: Task, briefing_id: str) -> str:
     try:
         with heartbeat(partial(store.beat_briefing, briefing_id, claim.attempt), settings.queue.heartbeat_s):
             briefing = brief_request(StoredRequest.model_validate(row.request), settings, runtime.model())
-    except BackendUnavailable as err:
-        if retries < settings.queue.max_retries:
-            delay = backoff_s(settings.queue.retry_backoff_s, retries)
-            store.release(briefing_id, claim.attempt, f"{err}; retrying in {delay:.0f} s", due_in_s=delay)
-            raise self.retry(countdown=delay, max_retries=settings.queue.max_retries) from None
-        store.finish(briefing_id, attempt=claim.attempt, kind=ErrorKind.BACKEND_UNAVAILABLE,
-                     error=f"{err} (after {retries} retries)")
-    except BackendError as err:
-        store.finish(briefing_id, attempt=claim.attempt, error=str(err), kind=ErrorKind.BAD_GATEWAY)
     except SoftTimeLimitExceeded:
         store.finish(briefing_id, attempt=claim.attempt, kind=ErrorKind.TIME_LIMIT,
                      error=f"took longer than queue.soft_time_limit_s ({settings.queue.soft_time_limit_s} s)")
     except BriefingError as err:
-        store.finish(briefing_id, attempt=claim.attempt, error=str(err), kind=ErrorKind.CANNOT_BRIEF)
+        if err.retryable and retries < settings.queue.max_retries:
+            delay = backoff_s(settings.queue.retry_backoff_s, retries)
+            store.release(briefing_id, claim.attempt, f"{err}; retrying in {delay:.0f} s", due_in_s=delay)
+            raise self.retry(countdown=delay, max_retries=settings.queue.max_retries) from None
+        tried = f" (after {retries} retries)" if err.retryable else ""
+        store.finish(briefing_id, attempt=claim.attempt, error=f"{err}{tried}", kind=err.kind)
     except Exception as err:  # noqa: BLE001 - a job must end failed, never stay running
         log.exception("briefing %s failed", briefing_id)
         store.finish(briefing_id, attempt=claim.attempt, error=f"internal error: {type(err).__name__}",

@@ -16,7 +16,7 @@ from service.api.cache import DoneCache
 from service.api.errors import ERROR_RESPONSES, ApiError
 from service.api.limits import check_articles, check_options
 from service.api.schemas import BriefingJob, BriefingOut, Page, json_time
-from service.errors import BackendError, BackendUnavailable, BriefingError
+from service.errors import BriefingError
 from service.jobs import brief_request
 from service.models import Briefing, ErrorKind, Status
 from service.render import to_markdown
@@ -60,18 +60,14 @@ async def create_briefing(
         with heartbeat(partial(store.beat_briefing, row.id, row.attempts), settings.queue.heartbeat_s):
             briefing: Briefing = await run_in_threadpool(brief_request, job, settings, model)
     except BriefingError as err:
-        kind = (ErrorKind.BACKEND_UNAVAILABLE if isinstance(err, BackendUnavailable)
-                else ErrorKind.BAD_GATEWAY if isinstance(err, BackendError) else ErrorKind.CANNOT_BRIEF)
-        await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts, error=str(err), kind=kind))
-        location = {"Location": f"/v1/briefings/{row.id}"}
-        if isinstance(err, BackendUnavailable):
-            raise ApiError(503, "backend_unavailable", f"{err} (briefing {row.id} can be retried)",
-                           headers={"Retry-After": str(settings.api.retry_after_s), **location}) from None
-        if isinstance(err, BackendError):
-            # why: the backend's garbage is not the client's fault, and its details are not theirs to read
-            raise ApiError(502, "bad_gateway", f"the LLM backend gave an unusable answer (briefing {row.id} "
-                           "can be retried)", headers=location) from None
-        raise ApiError(422, "cannot_brief", str(err)) from None
+        await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts, error=str(err), kind=err.kind))
+        if err.http_status < 500:
+            raise ApiError(err.http_status, err.kind, err.public()) from None
+        headers = {"Location": f"/v1/briefings/{row.id}"}
+        if err.retryable:
+            headers["Retry-After"] = str(settings.api.retry_after_s)
+        raise ApiError(err.http_status, err.kind, f"{err.public()} (briefing {row.id} can be retried)",
+                       headers=headers) from None
     except Exception:
         # why: the row must not stay `running` until a restart; the catch-all answers the request
         await run_in_threadpool(partial(store.finish, row.id, attempt=row.attempts,
