@@ -116,7 +116,7 @@ Row = TypeVar("Row", "BriefingRow", "DigestRow")
 
 
 @dataclass(frozen=True)
-class Claim(Generic[Row]):
+class JobClaim(Generic[Row]):
     """What a task found when it tried to take its job: `claimed` (run it, as this attempt, with the
     job's row as claimed), `finished` (done or failed already: nothing to do), `busy` (another live
     task has it), `missing`."""
@@ -244,7 +244,7 @@ class Store:
             ).all()
         return list(rows), total
 
-    def claim_briefing(self, briefing_id: str, lease_s: float) -> Claim[BriefingRow]:
+    def claim_briefing(self, briefing_id: str, lease_s: float) -> JobClaim[BriefingRow]:
         """Take a queued job, or a running one whose heartbeat is older than `lease_s` (its claimant died)."""
         return self._claim(BriefingRow, BriefingRow.id, briefing_id, BriefingRow.attempts, lease_s)
 
@@ -259,14 +259,14 @@ class Store:
             )
             return bool(beaten.rowcount)  # type: ignore[attr-defined]
 
-    def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> Claim[Any]:
+    def _claim(self, table: Any, key: Any, value: str, counter: Any, lease_s: float) -> JobClaim[Any]:
         now = datetime.now(UTC)
         with self.sessions.begin() as session:
             status = session.scalar(select(table.status).where(key == value))
             if status is None:
-                return Claim("missing")
+                return JobClaim("missing")
             if status not in (Status.QUEUED, Status.RUNNING):
-                return Claim("finished")
+                return JobClaim("finished")
             takeable = (table.status == Status.QUEUED) | (
                 (table.status == Status.RUNNING) & (table.updated_at < now - timedelta(seconds=lease_s))
             )
@@ -276,9 +276,9 @@ class Store:
                          table.updated_at: now})
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                return Claim("busy")
+                return JobClaim("busy")
             row = session.get(table, value)
-            return Claim("claimed", int(getattr(row, counter.key)), row)
+            return JobClaim("claimed", int(getattr(row, counter.key)), row)
 
     def _stale(self, table: Any, key: Any, queued_s: float, lease_s: float, limit: int = 500) -> StaleJobs:
         now = datetime.now(UTC)
@@ -401,7 +401,7 @@ class Store:
             else:
                 row.status, row.error, row.runs, row.started_at = Status.RUNNING, None, row.runs + 1, now
 
-    def claim_digest(self, day: str, lease_s: float) -> Claim[DigestRow]:
+    def claim_digest(self, day: str, lease_s: float) -> JobClaim[DigestRow]:
         """Take a date's queued digest run, or a running one whose claimant has been silent past the lease."""
         return self._claim(DigestRow, DigestRow.date, day, DigestRow.runs, lease_s)
 

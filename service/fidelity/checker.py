@@ -54,8 +54,8 @@ class FidelityResult(BaseModel):
 
 
 @dataclass(frozen=True)
-class Claim:
-    """One claim to judge against chosen rows of an embedded source index."""
+class Statement:
+    """One sentence to judge against chosen rows of an embedded source index."""
 
     text: str
     vector: np.ndarray
@@ -108,7 +108,7 @@ class FidelityChecker:
                 scored = [next(assessed).score for _ in item_claims]
                 yield summarise(item_id, scored, self.threshold)
 
-    def assess(self, claims: list[Claim]) -> list[Assessment]:
+    def assess(self, claims: list[Statement]) -> list[Assessment]:
         """Judge every claim against its evidence windows, all windows in one batch; best window wins."""
         found = []
         for claim in claims:
@@ -123,7 +123,7 @@ class FidelityChecker:
             out.append(self._verdict(claim, retrieved, ws[best] if scores else None, max(scores, default=0.0)))
         return out
 
-    def _verdict(self, claim: Claim, retrieved: Retrieved, window: Window | None, judged: float) -> Assessment:
+    def _verdict(self, claim: Statement, retrieved: Retrieved, window: Window | None, judged: float) -> Assessment:
         broken = problems(
             claim.text, close_passage(claim.index, retrieved), _quotable(claim.index, claim.rows), claim.before
         )
@@ -145,7 +145,7 @@ def summarise(item_id: str | int | None, scored: list[SentenceScore], threshold:
     return FidelityResult(id=item_id, score=overall, supported=overall >= threshold, sentences=scored)
 
 
-def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int | None, list[Claim]]]:
+def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int | None, list[Statement]]]:
     """Index every item's sources and embed them with its claims, in one encode call."""
     indexed = []
     for item_id, sources, summary in block:
@@ -161,7 +161,8 @@ def embed_block(block: list[Item], embedder: Embedder) -> list[tuple[str | int |
         start += len(index.sentences)
         rows = np.arange(len(index.sentences))
         item_claims = [
-            Claim(text, vectors[claim_start + i], index, rows, " ".join(claims[:i])) for i, text in enumerate(claims)
+            Statement(text, vectors[claim_start + i], index, rows, " ".join(claims[:i]))
+            for i, text in enumerate(claims)
         ]
         claim_start += len(claims)
         out.append((item_id, item_claims))

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 
+from service.chunk import chunk_article
 from service.fidelity.rules import missing_specifics
-from service.models import Chunk, Fact, Provenance, Rejected
+from service.fidelity.sources import SourceIndex
+from service.models import Chunk, CleanArticle, Fact, Provenance, Rejected
 from service.neutral import neutral_form, source_origin
 from service.pipeline.calls import LLMCaller, strip_bullet
-from service.prompts import Prompt
+from service.pipeline.read import passages, reading
+from service.prompts import Output, Prompt
 from service.settings import Settings
 from service.text import (
     changes_who_did_what,
@@ -32,14 +36,43 @@ def render_chunk(chunk: Chunk) -> str:
     return "\n".join(f"[P{p.index}] {p.text}" for p in chunk.paragraphs)
 
 
-async def map_chunk(
-    chunk: Chunk,
-    prompt: Prompt,
-    llm: LLMCaller,
-    settings: Settings,
-) -> tuple[list[Fact], list[Rejected]]:
-    """Ask the model for a chunk's facts (or a passage's rewrite); keep those grounded in it, reject the rest."""
-    if prompt.output == "rewritten_sentence":
+class MapStrategy(ABC):
+    """What the map stage reads of a story and asks of each piece; the map prompt's output names it."""
+
+    @abstractmethod
+    def chunks(self, cleaned: list[CleanArticle], index: SourceIndex, read_tokens: int,
+               settings: Settings) -> list[Chunk]:
+        """The pieces of the story the model is shown, one call each."""
+
+    @abstractmethod
+    async def facts(self, chunk: Chunk, prompt: Prompt, llm: LLMCaller,
+                    settings: Settings) -> tuple[list[Fact], list[Rejected]]:
+        """Ask the model about one piece; keep what is grounded in it, reject the rest."""
+
+
+class ListFacts(MapStrategy):
+    """The most salient sentences within the read budget, in chunks; the model lists their facts."""
+
+    def chunks(self, cleaned: list[CleanArticle], index: SourceIndex, read_tokens: int,
+               settings: Settings) -> list[Chunk]:
+        read = reading(cleaned, index, read_tokens, settings.chunk.encoding)
+        return [chunk for article in read for chunk in chunk_article(article, settings.chunk)]
+
+    async def facts(self, chunk: Chunk, prompt: Prompt, llm: LLMCaller,
+                    settings: Settings) -> tuple[list[Fact], list[Rejected]]:
+        reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
+        return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
+
+
+class RewritePassages(MapStrategy):
+    """A few passages of 1-3 source sentences; the model rewrites each as one sentence."""
+
+    def chunks(self, cleaned: list[CleanArticle], index: SourceIndex, read_tokens: int,
+               settings: Settings) -> list[Chunk]:
+        return passages(index, settings.chunk.encoding, settings.pipeline.rewrite_passages)
+
+    async def facts(self, chunk: Chunk, prompt: Prompt, llm: LLMCaller,
+                    settings: Settings) -> tuple[list[Fact], list[Rejected]]:
         said = " ".join(neutral_form(s) for p in chunk.paragraphs for s in p.sentences)
         reply = await llm.ask(prompt, {"sentences": said})
         kept, rejected = ground_facts(parse_rewrite(reply, chunk), chunk, settings,
@@ -50,8 +83,9 @@ async def map_chunk(
         edited = neutral_form(picked)
         return kept or [Fact(text=edited, provenance=_provenance(chunk),
                              origin=source_origin(edited, picked))], rejected
-    reply = await llm.ask(prompt, {"paragraphs": render_chunk(chunk)})
-    return ground_facts(parse_fact_lines(reply, chunk), chunk, settings)
+
+
+MAP_STRATEGIES: dict[Output, MapStrategy] = {"fact_lines": ListFacts(), "rewritten_sentence": RewritePassages()}
 
 
 def parse_rewrite(reply: str, chunk: Chunk) -> list[Fact]:

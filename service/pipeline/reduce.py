@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 
 from pydantic import BaseModel, Field
 
 from service.models import Fact, KeyPointOrigin, Rejected, SourceInfo
 from service.pipeline.calls import LLMCaller, strip_bullet
-from service.prompts import Prompt
+from service.prompts import Output, Prompt
 from service.text import changes_who_did_what, kept_in_order, sentences
 
 _CITE = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
@@ -34,24 +35,40 @@ class Draft(BaseModel):
     rejected: list[Rejected] = Field(default_factory=list, description="Sentences parsing already refused.")
 
 
-async def reduce_facts(
-    facts: list[Fact],
-    sources: list[SourceInfo],
-    prompt: Prompt,
-    llm: LLMCaller,
-    in_order: float = 1.0,
-) -> Draft:
-    """Ask the model for a briefing over the facts and parse it; or, for a summary-sentence prompt,
-    for one summary sentence, with the facts (in the order given) as the points."""
-    if prompt.output == "summary_sentence":
+class ReduceStrategy(ABC):
+    """What the reduce stage asks over the story's facts; the reduce prompt's output names it."""
+
+    @abstractmethod
+    async def draft(self, facts: list[Fact], sources: list[SourceInfo], prompt: Prompt, llm: LLMCaller,
+                    in_order: float) -> Draft:
+        """The briefing's summary and points, parsed from the model's reply."""
+
+
+class BriefingSections(ReduceStrategy):
+    """A summary and cited points, written over the facts (each shown with its sources' numbers)."""
+
+    async def draft(self, facts: list[Fact], sources: list[SourceInfo], prompt: Prompt, llm: LLMCaller,
+                    in_order: float) -> Draft:
+        numbering = {s.id: n for n, s in enumerate(sources, 1)}
+        fact_lines = "\n".join(
+            f"[{','.join(str(numbering[a]) for a in f.article_ids)}] {f.text}" for f in facts
+        )
+        reply = await llm.ask(prompt, {"facts": fact_lines})
+        return parse_briefing(reply, [s.id for s in sources])
+
+
+class SummarySentence(ReduceStrategy):
+    """One summary sentence over the facts, which (in the order given) become the points."""
+
+    async def draft(self, facts: list[Fact], sources: list[SourceInfo], prompt: Prompt, llm: LLMCaller,
+                    in_order: float) -> Draft:
         reply = await llm.ask(prompt, {"facts": "\n".join(f"- {f.text}" for f in facts)})
         return summary_over_facts(reply, facts, in_order)
-    numbering = {s.id: n for n, s in enumerate(sources, 1)}
-    fact_lines = "\n".join(
-        f"[{','.join(str(numbering[a]) for a in f.article_ids)}] {f.text}" for f in facts
-    )
-    reply = await llm.ask(prompt, {"facts": fact_lines})
-    return parse_briefing(reply, [s.id for s in sources])
+
+
+REDUCE_STRATEGIES: dict[Output, ReduceStrategy] = {
+    "briefing_sections": BriefingSections(), "summary_sentence": SummarySentence(),
+}
 
 
 def parse_briefing(reply: str, source_ids: list[str]) -> Draft:

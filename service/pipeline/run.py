@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 from langchain_core.language_models import BaseChatModel
 
 from service.aio import run_sync
-from service.chunk import chunk_article
 from service.disagree import disputed
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
@@ -32,10 +31,9 @@ from service.models import (
 from service.pipeline.assemble import assemble
 from service.pipeline.calls import CallStats, LLMCaller
 from service.pipeline.collapse import collapse_facts
-from service.pipeline.map import map_chunk, merge_duplicates
+from service.pipeline.map import MAP_STRATEGIES, MapStrategy, merge_duplicates
 from service.pipeline.prepare import Corpus
-from service.pipeline.read import passages, reading
-from service.pipeline.reduce import Draft, reduce_facts
+from service.pipeline.reduce import REDUCE_STRATEGIES, Draft
 from service.pipeline.timeline import date_span, timeline
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
@@ -132,19 +130,17 @@ async def _brief_story(
     disagreements = corpus.disagreements[story.id]
     stats = llm.stats
     rejected: list[Rejected] = []
-    if prompts["map"].output == "rewritten_sentence":
-        chunks = passages(index, settings.chunk.encoding, settings.pipeline.rewrite_passages)
-    else:
-        read = reading(cleaned, index, read_tokens, settings.chunk.encoding)
-        chunks = [chunk for article in read for chunk in chunk_article(article, settings.chunk)]
-    facts = await _map(chunks, prompts["map"], llm, settings, rejected, progress, f"map chunks{label}")
+    mapping = MAP_STRATEGIES[prompts["map"].output]
+    chunks = mapping.chunks(cleaned, index, read_tokens, settings)
+    facts = await _map(chunks, mapping, prompts["map"], llm, settings, rejected, progress, f"map chunks{label}")
     proposed = len(facts) + sum(1 for r in rejected if r.stage == "map")
     facts = merge_duplicates(facts)
     progress.note(f"collapse{label}: {len(facts)} facts")
     facts, rounds = await collapse_facts(facts, prompts["collapse"], llm, settings)
     sources = [_source_info(c) for c in cleaned]
     progress.note(f"reduce{label}: {len(facts)} facts from {len(sources)} sources")
-    draft = await reduce_facts(facts, sources, prompts["reduce"], llm, settings.verify.rewrite_in_order) \
+    reducing = REDUCE_STRATEGIES[prompts["reduce"].output]
+    draft = await reducing.draft(facts, sources, prompts["reduce"], llm, settings.verify.rewrite_in_order) \
         if facts else Draft()
     progress.note(f"verify{label}")
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
@@ -238,6 +234,7 @@ def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, second
 
 async def _map(
     chunks: list[Chunk],
+    mapping: MapStrategy,
     prompt: Prompt,
     llm: LLMCaller,
     settings: Settings,
@@ -249,7 +246,7 @@ async def _map(
 
     async def one(chunk_index: int) -> tuple[list[Fact], list[Rejected]]:
         nonlocal done
-        result = await map_chunk(chunks[chunk_index], prompt, llm, settings)
+        result = await mapping.facts(chunks[chunk_index], prompt, llm, settings)
         done += 1
         progress.step(step, done, len(chunks))
         return result

@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from service.addressed import get_address_model
-from service.fidelity.checker import Claim, FidelityChecker, close_passage
+from service.fidelity.checker import FidelityChecker, Statement, close_passage
 from service.fidelity.rules import missing_specifics
 from service.fidelity.sources import SourceIndex
 from service.models import Evidence
@@ -81,7 +81,7 @@ class Verifier:
         return self._assess(text, vector, article_ids)[0]
 
     def _assess(self, text: str, vector: np.ndarray, article_ids: list[str]) -> tuple[Support, float]:
-        claim = Claim(text, vector, self.index, self.index.rows_of(article_ids))
+        claim = Statement(text, vector, self.index, self.index.rows_of(article_ids))
         assessed = self.checker.assess([claim])[0]
         scored = assessed.score
         problems = [p.detail for p in scored.problems]
