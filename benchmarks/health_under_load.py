@@ -4,16 +4,16 @@
 
 Serves the API (uvicorn, SQLite in a temporary folder, jobs run inline) against a fake
 OpenAI-compatible backend that answers at once, so only this service's own work counts. 50 clients
-mix small briefings made at once, stored articles and reads; one more client asks /healthz every
-50 ms. Prints /healthz latency (p50, p99, max) alone and under the load, the load's requests by
-status, and what /readyz said under it.
+run the load test's mix (tests/test_resilience.py: small briefings made at once, queued long ones,
+stored articles, reads, metrics); one more client asks /healthz every 50 ms. Prints /healthz
+latency (p50, p99, max) alone and under the load, the load's requests by status, and what
+/readyz said under it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import statistics
 import sys
 import tempfile
@@ -28,34 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.fake_backend import FakeBackend  # noqa: E402 - after the path is set
-
-SMALL = (
-    "The city council of Springfield approved a budget of 40 million dollars on Monday, the mayor said.\n"
-    "The budget funds two new schools and repairs to the harbour bridge, officials said."
-)
-KEY = {"Authorization": "Bearer bench"}
-
-
-async def _client(http: httpx.AsyncClient, n: int, until: float, seen: Counter[int]) -> None:
-    rng = random.Random(n)
-    ids: list[str] = []
-    while time.monotonic() < until:
-        pick = rng.random()
-        if pick < 0.3:
-            response = await http.post("/v1/briefings", json={"articles": [{"text": f"{SMALL} Item {n}."}]},
-                                       headers=KEY)
-            if response.status_code == 201:
-                ids.append(response.json()["id"])
-        elif pick < 0.45:
-            response = await http.post("/v1/articles", json={"articles": [{"text": f"{SMALL} {rng.random()}"}]},
-                                       headers=KEY)
-        elif pick < 0.65 and ids:
-            response = await http.get(f"/v1/briefings/{rng.choice(ids)}")
-        elif pick < 0.85:
-            response = await http.get("/v1/briefings", params={"limit": 20})
-        else:
-            response = await http.get("/v1/articles", params={"limit": 20})
-        seen[response.status_code] += 1
+from tests.test_api import SHORT  # noqa: E402
+from tests.test_resilience import _client_loop  # noqa: E402 - the load test's own mix of clients
 
 
 async def _probe(http: httpx.AsyncClient, until: float, ready: Counter[str]) -> list[float]:
@@ -79,7 +53,7 @@ async def _run(url: str, clients: int, seconds: float) -> tuple[list[float], lis
         alone = await _probe(prober, time.monotonic() + 3, Counter())
         until = time.monotonic() + seconds
         _, loaded = await asyncio.gather(
-            asyncio.gather(*(_client(http, n, until, seen) for n in range(clients))),
+            asyncio.gather(*(_client_loop(http, n, until, seen, []) for n in range(clients))),
             _probe(prober, until, ready),
         )
     return alone, loaded, seen, ready
@@ -104,14 +78,14 @@ def main() -> None:
     args = parser.parse_args()
     with FakeBackend() as backend:
         folder = Path(tempfile.mkdtemp())
-        settings = make_settings(api_keys="bench", database_url=f"sqlite:///{folder / 'bench.db'}")
+        settings = make_settings(api_keys="k1", database_url=f"sqlite:///{folder / 'bench.db'}")
         app = create_app(settings, model=build_chat_model(settings.llm, backend.url), inline_jobs=True)
         server = uvicorn.Server(uvicorn.Config(app, port=8766, log_level="warning"))
         threading.Thread(target=server.run, daemon=True).start()
         while not server.started:
             time.sleep(0.1)
-        httpx.post("http://127.0.0.1:8766/v1/briefings", json={"articles": [{"text": SMALL}]}, headers=KEY,
-                   timeout=120)  # warm up: models loaded
+        httpx.post("http://127.0.0.1:8766/v1/briefings", json={"articles": [{"text": SHORT}]},
+                   headers={"Authorization": "Bearer k1"}, timeout=120)  # warm up: models loaded
         alone, loaded, seen, ready = asyncio.run(_run("http://127.0.0.1:8766", args.clients, args.seconds))
         server.should_exit = True
     print(f"/healthz alone: {_figures(alone)}")

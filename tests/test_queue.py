@@ -88,6 +88,19 @@ def _done(store: Store, *ids: str) -> bool:
                for row in (store.get_briefing(i) for i in ids))
 
 
+def _killed_mid_job(served: Served, env: dict[str, str], backend: FakeBackend, store: Store, tmp_path: Path) -> str:
+    """Post a job, kill -9 its worker while the job waits on the backend (then made instant again);
+    return the job, left running."""
+    with worker(env, tmp_path / "first.log") as first:
+        job = _post(served)
+        wait_for(lambda: backend.requests > 0, timeout_s=60)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
+    backend.delay_s = 0.0
+    return job
+
+
 def test_a_job_accepted_while_no_worker_runs_completes_when_one_starts(
     env: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
@@ -107,13 +120,7 @@ def test_kill_9_of_a_worker_mid_job_redelivers_it_and_it_finishes_once(
     store = Store(database_url)
     backend.delay_s = 60.0  # the job is mid-call when its worker dies
     with serve(env, tmp_path / "serve.log") as served:
-        with worker(env, tmp_path / "first.log") as first:
-            job = _post(served)
-            wait_for(lambda: backend.requests > 0, timeout_s=60)
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
-        assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
-        backend.delay_s = 0.0
+        job = _killed_mid_job(served, env, backend, store, tmp_path)
         with worker(env, tmp_path / "second.log"):  # no schedule: the broker itself delivers it again
             wait_for(lambda: _done(store, job), timeout_s=120)
     row = store.get_briefing(job)
@@ -220,14 +227,8 @@ def test_a_job_whose_worker_was_killed_finishes_once_within_two_minutes(
     store = Store(database_url)
     backend.delay_s = 300.0  # the job is mid-call when its worker dies
     with serve(env, tmp_path / "serve.log") as served:
-        with worker(env, tmp_path / "first.log") as first:
-            job = _post(served)
-            wait_for(lambda: backend.requests > 0, timeout_s=60)
-            first.send_signal(signal.SIGKILL)
-            first.wait(10)
+        job = _killed_mid_job(served, env, backend, store, tmp_path)
         killed = time.monotonic()
-        assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
-        backend.delay_s = 0.0
         with worker(env, tmp_path / "second.log", beat=True):
             wait_for(lambda: _done(store, job), timeout_s=150)
         took = time.monotonic() - killed
