@@ -8,7 +8,7 @@ reads values rounded here, and ties are broken by stable keys (a sentence's row,
 article, paragraph and sentence order; an article id), never by float order or set order.
 
 A value can still land on either side of a rounding boundary; for that to change a decision, it
-must lie within the residue (about 1e-6, README "Same numbers on every CPU") of the one boundary
+must lie within the residue (about 1e-6, docs/portability.md) of the one boundary
 that matters, which tests/test_numerics.py exercises with seeded noise ten times larger.
 """
 

@@ -29,7 +29,7 @@ SOURCE = (
     "“We kept our promise to families,” Mayor Ann Lee told reporters."
 )
 # One controlled edit each: the checker must pass every true claim and catch every false one.
-# why xfail: a measured miss of the shipped judge that no hard rule covers (README); strict, so a
+# why xfail: a measured miss of the shipped judge that no hard rule covers (docs/verification.md); strict, so a
 # better judge turns it red until removed.
 _MISSED = pytest.mark.xfail(strict=True, reason="the shipped judge misses added details (issue 11)")
 TRUE_CLAIMS = {

@@ -6,7 +6,7 @@ activation and multiplies in integers, and onnxruntime's integer kernels differ 
 set (AVX2's saturating u8s8 products, AVX-512 VNNI, AMX): the same judge gave logits up to 0.55
 apart on two CPUs. Here each weight matrix is stored as int8 with one scale per output column
 and dequantised (`DequantizeLinear`, one exact multiply per weight) into a float32 MatMul, whose
-kernels agree across CPUs to float rounding (README, "Same numbers on every CPU").
+kernels agree across CPUs to float rounding (docs/portability.md).
 
 Needs the `onnx` package (the train extra); the service only loads the files.
 """
