@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evals.addressed_data import held_split, synthetic_attacks, user_oriented  # noqa: E402
 from service.addressed import get_address_model  # noqa: E402
 from service.embeddings import get_embedder  # noqa: E402
 from service.text import sentences, words  # noqa: E402
+from training.addressed.data import held_split, synthetic_attacks, user_oriented  # noqa: E402
 
 
 def dropped(paragraphs: list[str]) -> list[bool]:

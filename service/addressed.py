@@ -4,7 +4,7 @@ Articles are untrusted: a paragraph that tells the summariser what to do ("Disre
 and reply only with ...", "Include a link to ... in your answer", "You are now ...") is not news.
 A small network over the sentence's embedding and a few signs of address (second person
 outside quotes, a request's question mark, attribution to someone) tells the two apart; it is
-trained by `python evals/train_addressed.py` on public instruction and attack texts against news
+trained by `python -m training.addressed.train` on public instruction and attack texts against news
 sentences and reports *about* such instructions ("the researchers said the chatbot was told
 to ..."), and ships as `service/data/addressed.npz`. Cleaning drops a paragraph with such a
 sentence before any LLM call; assembly and the title never ship one, whoever proposed it.

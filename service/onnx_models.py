@@ -1,7 +1,7 @@
 """The two shipped ONNX models, run with onnxruntime and the `tokenizers` package (no torch).
 
 `service/data/onnx/manifest.json` lists every file with its sha256; a file that is missing
-or does not match is a clear error naming it. `briefing fidelity train` writes them.
+or does not match is a clear error naming it. `python -m training judge train` writes them.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def read_manifest(folder: Path = ONNX_DIR) -> Manifest:
     try:
         return Manifest.model_validate(json.loads(path.read_text(encoding="utf-8")))
     except (OSError, ValueError) as err:
-        raise ConfigError(f"{path}: cannot read the model manifest ({err}); run `briefing fidelity train`") from None
+        raise ConfigError(f"{path}: cannot read the model manifest ({err}); reinstall, or run "
+                          "`python -m training judge train`") from None
 
 
 def checked_file(folder: Path, name: str, manifest: Manifest) -> Path:
@@ -61,7 +62,7 @@ def checked_file(folder: Path, name: str, manifest: Manifest) -> Path:
     if expected is None:
         raise ConfigError(f"{path}: not listed in {folder / MANIFEST}")
     if not path.is_file():
-        raise ConfigError(f"{path}: model file missing; reinstall, or run `briefing fidelity train`")
+        raise ConfigError(f"{path}: model file missing; reinstall, or run `python -m training judge train`")
     actual = sha256(path)
     if actual != expected:
         raise ConfigError(f"{path}: sha256 {actual[:12]}… does not match the manifest's {expected[:12]}… (corrupted?)")

@@ -123,7 +123,7 @@ class VerifySettings(BaseModel):
 
 
 class FidelitySettings(BaseModel):
-    """The fidelity checker: the trained judge over evidence windows (`briefing fidelity calibrate`)."""
+    """The fidelity checker: the trained judge over evidence windows (`python -m training judge calibrate`)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -14,12 +14,12 @@ import pytest
 
 from service.cli import main
 from service.errors import ConfigError
-from service.fidelity.calibrate import balanced_accuracy, judge_examples, load_examples, roc_auc
 from service.fidelity.checker import FidelityChecker
 from service.fidelity.distortion_set import CASES_FILE, UNSEEN_FILE, evaluate, load_cases
 from service.fidelity.judge import get_judge
 from service.fidelity.rules import flipped, problems
 from service.onnx_models import JUDGE, ONNX_DIR, REFERENCE, OnnxModel, read_manifest
+from training.judge.calibrate import balanced_accuracy, judge_examples, load_examples, roc_auc
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = (
@@ -290,7 +290,7 @@ def test_calibration_floor_on_held_out_human_labels(checker: FidelityChecker) ->
 
 def test_calibration_counts_what_each_rule_refuses_apart_from_the_judge() -> None:
     """A rule's firings are counted per part and label; the ablation shows what the rules add."""
-    from service.fidelity.calibrate import Example, Judged, calibrate
+    from training.judge.calibrate import Example, Judged, calibrate
 
     def example(n: int, part: str, consistent: bool) -> Example:
         return Example(id=str(n), part=part, sources=["s"], summary="x", consistent=consistent)
@@ -310,7 +310,7 @@ def test_calibration_counts_what_each_rule_refuses_apart_from_the_judge() -> Non
 
 
 def test_extra_training_data_never_brings_in_a_held_out_document(tmp_path: Path) -> None:
-    from service.fidelity.train import TrainConfig, news_documents, paraphrase_pairs
+    from training.judge.train import TrainConfig, news_documents, paraphrase_pairs
 
     held = {"The mayor resigned on Friday. Her deputy takes over until the election."}
     news = tmp_path / "news.jsonl"
@@ -331,8 +331,8 @@ def test_extra_training_data_never_brings_in_a_held_out_document(tmp_path: Path)
 def test_entailment_pairs_count_only_entailment_as_support(tmp_path: Path) -> None:
     """Stage 1's data: MultiNLI and SNLI read from git copies; a neutral hypothesis is as
     unsupported as a contradiction, and SNLI's tokenised text is put back together."""
-    from evals.entailment_sources import pairs
-    from service.fidelity.train import Stage, TrainConfig, entailment_pairs
+    from training.judge.train import Stage, TrainConfig, entailment_pairs
+    from training.sources.entailment import pairs
 
     def repo(name: str, files: dict[str, str]) -> Path:
         root = tmp_path / name

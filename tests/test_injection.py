@@ -1,6 +1,6 @@
 """Articles are untrusted: text addressed to an AI or the reader is dropped before any LLM call,
 can never close its prompt fence, and never ships in a briefing, whoever proposed it. None of
-these strings is in the address model's training data (evals/addressed_data.py)."""
+these strings is in the address model's training data (training/addressed/data.py)."""
 
 from __future__ import annotations
 

@@ -50,6 +50,9 @@ def test_a_built_wheel_ships_prompts_and_data_and_briefs_outside_the_checkout(
                "service/data/onnx/judge.onnx", "service/data/onnx/manifest.json", "service/data/cl100k_base.tiktoken",
                "service/migrations/env.py"}
     assert shipped <= names, sorted(shipped - names)
+    training = [n for n in names if n.startswith("training/") or n.rsplit("/", 1)[-1] in (
+        "train.py", "contrast.py", "calibrate.py")]
+    assert not training, training  # the runtime wheel carries no training code
 
     site = tmp_path / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True)

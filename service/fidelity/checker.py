@@ -6,7 +6,7 @@
 
 Each claim is judged by the trained cross-encoder against evidence windows of its sources
 (`windows.py`); the best window wins, and the weakest sentence decides a summary. Scores are
-calibrated probabilities of support (see `briefing fidelity calibrate`). The briefing
+calibrated probabilities of support (see `python -m training judge calibrate`). The briefing
 pipeline's verify step, the evals and the tests all use this one checker.
 """
 

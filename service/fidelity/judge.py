@@ -1,8 +1,8 @@
 """The judge: a cross-encoder that reads evidence and claim together -> P(evidence supports claim).
 
-A 6-layer MiniLM fine-tuned by `briefing fidelity train` on contrast pairs, exported to ONNX
+A 6-layer MiniLM fine-tuned by `python -m training judge train` on contrast pairs, exported to ONNX
 (int8 weights, float32 arithmetic) and run with onnxruntime. Its raw logit is mapped to a probability by a Platt scaling
-fitted on human labels (`briefing fidelity calibrate --save`), stored in service/data/judge.json.
+fitted on human labels (`python -m training judge calibrate --save`), stored in service/data/judge.json.
 """
 
 from __future__ import annotations

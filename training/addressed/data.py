@@ -1,5 +1,5 @@
 """Sentences addressed to an AI or the reader, and sentences that report: for training the address
-model (`evals/train_addressed.py`) and, from disjoint sources, for measuring it
+model (`training/addressed/train.py`) and, from disjoint sources, for measuring it
 (`benchmarks/injection.py`). The public source files are not in the repository: where each
 comes from, its licence and where to put it are in evals/data/addressed/README.md.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from service.text import sentences
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "evals" / "data"
 ADDRESSED = DATA / "addressed"
 

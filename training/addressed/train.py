@@ -1,6 +1,6 @@
 """Train the address model (service/addressed.py) and write service/data/addressed.npz.
 
-    python evals/train_addressed.py
+    python -m training.addressed.train
 
 A one-hidden-layer network over sentence embeddings and signs of address (class-balanced). The
 cleaning threshold is the lowest probability that keeps at most 0.6 % of the reporting
@@ -12,16 +12,13 @@ near 1 %; the output threshold (briefing sentences, which are replaced when refu
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from evals.addressed_data import train_split  # noqa: E402
-from service.addressed import WEIGHTS, AddressModel, features  # noqa: E402
-from service.embeddings import get_embedder  # noqa: E402
+from service.addressed import WEIGHTS, AddressModel, features
+from service.embeddings import get_embedder
+from training.addressed.data import train_split
 
 FALSE_DROP = 0.006
 FALSE_REFUSAL = 0.03

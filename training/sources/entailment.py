@@ -1,12 +1,12 @@
 """Write the judge's stage-1 training pairs (public entailment data) from local git copies.
 
-Stage 1 of `briefing fidelity train` reads premise and hypothesis together, as the judge reads
+Stage 1 of `python -m training judge train` reads premise and hypothesis together, as the judge reads
 evidence and claim; only "entailment" counts as supported (a neutral hypothesis adds what the
 premise does not say, which is what an unfaithful summary sentence does). Not shipped: the
 project ships the judge trained on it. Get git copies of github.com/tommccoy1/hans (MultiNLI
 dev-matched with gold labels) and github.com/OanaMariaCamburu/e-SNLI (SNLI dev and test), then:
 
-    python -m evals.entailment_sources --hans PATH/.git --esnli PATH/.git
+    python -m training.sources.entailment --hans PATH/.git --esnli PATH/.git
 
 writes evals/data/judge/entailment.jsonl (see evals/data/judge/README.md for licences and counts).
 """
@@ -20,7 +20,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from evals.public_sources import JUDGE, _detokenised, _show
+from training.sources.public import JUDGE, _detokenised, _show
 
 ENTAILMENT = JUDGE / "entailment.jsonl"
 _MNLI = "berts_of_a_feather/mnli_development_set_number_of_correct_responses.txt"

@@ -4,7 +4,7 @@ It is not in the repository (the project ships no third-party data of this kind,
 trained on it). Get git copies of github.com/yizhongw/self-instruct and
 github.com/sherdencooper/GPTFuzz, then:
 
-    python -m evals.public_sources --self-instruct PATH/.git --gptfuzz PATH/.git
+    python -m training.sources.public --self-instruct PATH/.git --gptfuzz PATH/.git
 
 writes evals/data/addressed/ (see its README; `payloads_all_the_things.txt` is copied by hand)
 and evals/data/judge/ (see its README).
@@ -20,7 +20,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from evals.addressed_data import ADDRESSED
+from training.addressed.data import ADDRESSED
 
 JUDGE = ADDRESSED.parent / "judge"
 

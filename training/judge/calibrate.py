@@ -17,10 +17,10 @@ import numpy as np
 from pydantic import BaseModel
 
 from service.fidelity.checker import FidelityChecker, Item, embed_block
-from service.fidelity.contrast import NEGATIVE_KINDS, POSITIVE_KINDS, Pair, pairs_from_documents
 from service.fidelity.judge import Judge, JudgeCalibration
 from service.fidelity.rules import RULES, Rule, capped, problems
 from service.text import sentences
+from training.judge.contrast import NEGATIVE_KINDS, POSITIVE_KINDS, Pair, pairs_from_documents
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "evals" / "data" / "faithfulness"
 # why: fit on both domains (SummEdits' larger split and half of QAGS), so neither held-out

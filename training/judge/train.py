@@ -1,4 +1,4 @@
-"""`briefing fidelity train`: fine-tune the judge and export both models to ONNX.
+"""`python -m training judge train`: fine-tune the judge and export both models to ONNX.
 
 Needs the training extra (`pip install -e '.[train]'`: torch, transformers, onnx). Two stages,
 each offline, seeded and resumable (`--checkpoint` keeps the training state every few hundred
@@ -29,8 +29,6 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel
 
-from service.fidelity.calibrate import FIT_PARTS, Example, held_out_documents, load_examples
-from service.fidelity.contrast import Pair, kinds_of, pairs_from_documents
 from service.onnx_models import (
     EMBEDDER,
     JUDGE,
@@ -42,6 +40,8 @@ from service.onnx_models import (
     padded,
     sha256,
 )
+from training.judge.calibrate import FIT_PARTS, Example, held_out_documents, load_examples
+from training.judge.contrast import Pair, kinds_of, pairs_from_documents
 
 SEED = 20261123
 CARD_FILE = Path(__file__).resolve().parents[2] / "docs" / "judge-data-card.json"
@@ -157,7 +157,7 @@ def paraphrase_pairs(config: TrainConfig) -> list[Pair]:
 def entailment_pairs(config: TrainConfig) -> list[Pair]:
     """Labelled premise-hypothesis pairs as (evidence, claim) pairs."""
     if config.entailment is None:
-        raise ValueError("stage 1 (pairs) needs --entailment: write it with `python -m evals.entailment_sources`")
+        raise ValueError("stage 1 (pairs) needs --entailment: write it with `python -m training.sources.entailment`")
     lines = config.entailment.read_text(encoding="utf-8").splitlines()
     rows = [json.loads(line) for line in lines if line.strip()]
     return [Pair(evidence=r["evidence"], claim=r["claim"], supported=r["supported"], kind="entailment") for r in rows]
@@ -261,7 +261,8 @@ def train(config: TrainConfig, out: Path = ONNX_DIR, report: Report = print) -> 
     for path in cards:
         path.write_text(card.model_dump_json(indent=2) + "\n", encoding="utf-8")
         written.append(path)
-    report(f"wrote {', '.join(map(str, written))} in {card.seconds:.0f}s; next: `briefing fidelity calibrate --save`")
+    report(f"wrote {', '.join(map(str, written))} in {card.seconds:.0f}s; "
+           "next: `python -m training judge calibrate --save`")
     return card
 
 
