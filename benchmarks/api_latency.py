@@ -134,7 +134,9 @@ def main() -> None:
     parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk is installed")
     args = parser.parse_args()
     from service.local_llm import free_port
-    from service.store import Store
+    from service.models import Briefing, Status
+    from service.requests import ArticleIn, StoredRequest
+    from service.storage import Store
 
     folder = Path(tempfile.mkdtemp(prefix="briefing-bench-"))
     payload = stored_briefing_payload()
@@ -142,8 +144,8 @@ def main() -> None:
     payload_file.write_text(json.dumps(payload))
     store = Store(f"sqlite:///{folder / 'bench.db'}")
     store.migrate()
-    row = store.create_briefing({"articles": [{"text": "x"}]}, "running")
-    store.finish(row.id, briefing=payload)
+    row = store.briefings.create(StoredRequest(articles=[ArticleIn(text="x")]), Status.RUNNING)
+    store.briefings.finish(row.id, attempt=row.attempts, briefing=Briefing.model_validate(payload))
     results = {}
     for kind, path in (("bare", f"/bare/{row.id}"), ("api", f"/v1/briefings/{row.id}")):
         port = free_port()

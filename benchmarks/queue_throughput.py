@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from service.models import Status  # noqa: E402 - after the path is set
 from service.settings import Settings  # noqa: E402
-from service.store import Store  # noqa: E402
+from service.storage import Store  # noqa: E402
 from service.tasks.app import make_celery  # noqa: E402
 from service.tasks.queue import Queue  # noqa: E402
 from service.tasks.worker import briefing_command  # noqa: E402
@@ -58,11 +58,11 @@ def _finish(store: Store, queue: Queue, texts: list[str]) -> int:
     """Queue one job per text and wait until all are finished; return how many failed."""
     ids = []
     for text in texts:
-        row = store.create_briefing({"articles": [{"text": text}]}, Status.QUEUED)
+        row = store.briefings.create({"articles": [{"text": text}]}, Status.QUEUED)
         queue.briefing(row.id)
         ids.append(row.id)
     while True:  # one query per look, so the watching costs the workers little CPU
-        statuses = store.count_by_status()
+        statuses = store.briefings.count_by_status()
         if statuses[Status.QUEUED] == statuses[Status.RUNNING] == 0:
             return statuses[Status.FAILED]
         time.sleep(0.5)

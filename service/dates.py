@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import re
 from calendar import month_name
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from service.models import DateMention
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Return a time in UTC; one without an offset is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
 
 # why: a digest's date is computed with (days before it, the next day); near year 1 that overflows
 FIRST_DIGEST_DAY = date(1900, 1, 1)

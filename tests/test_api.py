@@ -16,10 +16,11 @@ from sqlalchemy import inspect, update
 
 from service.api.app import create_app
 from service.llm import build_chat_model
-from service.models import Status
+from service.models import Briefing, RunRecord, Status
 from service.requests import StoredRequest
 from service.settings import Settings
-from service.store import BriefingRow, Store
+from service.storage import Store
+from service.storage.tables import BriefingRow
 from service.tasks.schedule import tick_once
 from tests.conftest import EXAMPLES, REPLAY_URL, cassette, make_settings
 
@@ -100,7 +101,7 @@ def test_a_request_stored_before_requests_had_a_version_is_still_briefed(
     store: Store = client.app.state.store  # type: ignore[attr-defined]
     old = {"articles": [{"text": LONG, "title": None, "source": None, "url": None, "published": None}],
            "options": {"prompts": None, "format": "json"}}
-    with store.sessions.begin() as session:
+    with store.db.sessions.begin() as session:
         row = BriefingRow(status=Status.QUEUED, request=old, attempts=0)
         session.add(row)
     assert StoredRequest.model_validate(old).version == 1
@@ -213,7 +214,8 @@ def test_backend_down_gives_503_then_the_failed_job_can_be_retried(database_url:
         assert f"after {settings.queue.max_retries} retries" in failed["error"]
         assert client.app.state.done_cache.get(queued["id"]) is None  # failed ones can change: never cached
         store: Store = client.app.state.store  # type: ignore[attr-defined]
-        store.finish(queued["id"], briefing={"title": "made meanwhile"})
+        with store.db.sessions.begin() as session:  # another request retried it, and it finished meanwhile
+            session.execute(update(BriefingRow).where(BriefingRow.id == queued["id"]).values(status=Status.DONE))
         assert _error(client.post(f"/v1/briefings/{queued['id']}/retry", headers=KEY), 409, "not_failed")
         assert "can be retried" in error["message"]
 
@@ -226,15 +228,17 @@ def test_the_schedule_resends_jobs_whose_task_was_lost_and_never_reruns_finished
     app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
     with TestClient(app):
         store: Store = app.state.store
-        crashed = store.create_briefing(_stored(LONG), Status.RUNNING)  # its worker died mid-job
-        finished = store.create_briefing(_stored(SHORT), Status.RUNNING)
-        store.finish(finished.id, briefing={"title": "kept as it was"})
-        lost = store.create_briefing(_stored(SHORT), Status.QUEUED)  # sent while the broker was away
+        crashed = store.briefings.create(_stored(LONG), Status.RUNNING)  # its worker died mid-job
+        finished = store.briefings.create(_stored(SHORT), Status.RUNNING)
+        kept = Briefing(title="kept as it was", summary="", key_points=[], sources=[],
+                        run=RunRecord(model="none", prompts={}))
+        assert store.briefings.finish(finished.id, attempt=finished.attempts, briefing=kept)
+        lost = store.briefings.create(_stored(SHORT), Status.QUEUED)  # sent while the broker was away
         now = datetime.now(UTC)
         assert tick_once(store, settings, app.state.queue, now)["resent"] == 0  # neither is stale yet
 
         def silent_since(row_id: str, seconds: float) -> None:
-            with store.sessions.begin() as session:
+            with store.db.sessions.begin() as session:
                 session.execute(update(BriefingRow).where(BriefingRow.id == row_id)
                                 .values(updated_at=now - timedelta(seconds=seconds)))
 
@@ -246,10 +250,11 @@ def test_the_schedule_resends_jobs_whose_task_was_lost_and_never_reruns_finished
         with cassette("test_api/small", record_mode):
             assert tick_once(store, settings, app.state.queue, now)["resent"] == 1
         assert tick_once(store, settings, app.state.queue, now)["resent"] == 0
-        rows = {row.id: row for row in store.list_briefings(limit=10)[0]}
-    assert rows[crashed.id].status == Status.DONE and rows[crashed.id].attempts == 2
-    assert rows[lost.id].status == Status.DONE and rows[lost.id].attempts == 1
-    assert rows[finished.id].briefing == {"title": "kept as it was"}
+        jobs = {job.id: job for job in store.briefings.page(limit=10)[0]}
+        assert store.briefings.get(finished.id).briefing == kept  # type: ignore[union-attr]
+    assert jobs[crashed.id].status == Status.DONE and jobs[crashed.id].attempts == 2
+    assert jobs[lost.id].status == Status.DONE and jobs[lost.id].attempts == 1
+    assert jobs[finished.id].status == Status.DONE
 
 
 def test_articles_are_stored_once_and_listed_with_filters(client: TestClient) -> None:
@@ -276,9 +281,9 @@ def test_articles_are_stored_once_and_listed_with_filters(client: TestClient) ->
 def test_migrations_build_the_schema_on_an_empty_database(database_url: str) -> None:
     store = Store(database_url)
     store.migrate()
-    tables = set(inspect(store.engine).get_table_names())
+    tables = set(inspect(store.db.engine).get_table_names())
     assert {"articles", "briefings", "digests", "digest_stories", "alembic_version"} <= tables
-    with store.engine.connect() as connection:
+    with store.db.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0003"
 
 

@@ -17,7 +17,8 @@ from sqlalchemy import update
 from service.api.app import create_app
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
-from service.store import DigestRow, Store
+from service.storage import Store
+from service.storage.tables import DigestRow
 from tests.conftest import EXAMPLES, REPLAY_URL, cassette, make_settings
 from tests.test_api import KEY, SHORT
 from tests.test_digest import DAY
@@ -53,8 +54,8 @@ def test_a_client_generated_from_the_spec_reads_a_briefing_and_a_digest(tmp_path
         articles = [{"text": a.text, "published": noon} for a in ingest_paths([EXAMPLES]).articles]
         assert http.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
         store: Store = app.state.store
-        store.request_digest(DAY)
-        with store.sessions.begin() as session:  # as test_digests_over_http does before its run
+        store.digests.request(DAY)
+        with store.db.sessions.begin() as session:  # as test_digests_over_http does before its run
             session.execute(update(DigestRow).values(status="failed"))
         with cassette("test_digest/http", "none"):
             ran = client.DigestJob.model_validate(http.post(f"/v1/digests/{DAY}/run", headers=KEY).json())

@@ -28,11 +28,12 @@ from service.digest.schedule import digest_day, missed_days, next_run
 from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
-from service.models import Article, CleanArticle, Digest
+from service.models import Article, CleanArticle, Digest, Status
 from service.pipeline import prepare as prepare_module
 from service.resources import MIGRATIONS_DIR
 from service.settings import DigestSettings, Settings
-from service.store import DigestRow, DigestStoryRow, Store
+from service.storage import Store
+from service.storage.tables import DigestRow, DigestStoryRow
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
 from service.tasks.schedule import tick_once
@@ -63,7 +64,7 @@ def _ids() -> list[str]:
 
 
 def _count(store: Store, table: type[DigestRow] | type[DigestStoryRow]) -> int:
-    with store.sessions() as session:
+    with store.db.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
 
@@ -153,7 +154,7 @@ def test_a_killed_run_resumes_after_the_stories_it_finished(
     store = Store(settings.database_url)
     store.migrate()
     noon = datetime(2024, 11, 18, 12, tzinfo=UTC)
-    store.add_articles([a.model_copy(update={"published": noon}) for a in ingest_paths([EXAMPLES]).articles])
+    store.articles.add([a.model_copy(update={"published": noon}) for a in ingest_paths([EXAMPLES]).articles])
     model = build_chat_model(settings.llm, llm_base_url)
     real, briefed = build.abrief, []
 
@@ -167,7 +168,7 @@ def test_a_killed_run_resumes_after_the_stories_it_finished(
     with cassette("test_digest/resume-first", record_mode), pytest.raises(KeyboardInterrupt):
         build.run_digest(date(2024, 11, 18), store=store, settings=settings, model=model, fresh=True)
     stale = datetime.now(UTC) - timedelta(seconds=settings.queue.visibility_timeout_s + 60)
-    with store.sessions.begin() as session:  # as a SIGKILL leaves it: still running, silent since
+    with store.db.sessions.begin() as session:  # as a SIGKILL leaves it: still running, silent since
         session.execute(update(DigestRow).values(status="running", updated_at=stale))
     assert _count(store, DigestStoryRow) == 1
 
@@ -177,7 +178,7 @@ def test_a_killed_run_resumes_after_the_stories_it_finished(
     queue = Queue(make_celery(settings, model=model, eager=True))
     with cassette("test_digest/resume-rest", record_mode):  # the schedule resends the lost run; tasks run inline
         assert tick_once(store, settings, queue, datetime.now(UTC))["resent"] == 1
-    row = store.get_digest(DAY)
+    row = store.digests.get(DAY)
     assert row is not None and row.status == "done" and row.runs == 2
     digest = Digest.model_validate(row.digest)
     assert digest.totals.stories_reused == 1 and len(digest.stories) == 2
@@ -240,7 +241,7 @@ def test_bad_feeds_folders_and_undated_articles_are_skipped_by_name_and_the_rest
     settings.digest.output_dir = str(good)  # a file, not a folder
     with pytest.raises(ConfigError, match="digest.output_dir: cannot write the digest of 2024-11-18"):
         build.run_digest(date(2024, 11, 18), store=store, settings=settings)
-    row = store.get_digest(DAY)
+    row = store.digests.get(DAY)
     assert row is not None and row.status == "done" and row.digest  # nothing already made is lost
 
 
@@ -294,22 +295,22 @@ def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
     store = Store(settings.database_url)
     store.migrate()
     now = datetime(2024, 11, 21, 7, tzinfo=ZoneInfo("UTC"))  # after the 06:00 run of the 21st
-    assert missed_days(store, now, settings.digest) == [date(2024, 11, 20)]  # a new install: the last due day
-    store.start_digest("2024-11-16")
-    store.finish_digest("2024-11-16", status="failed", error="LLM backend unreachable")
-    assert missed_days(store, now, settings.digest) == [date(2024, 11, d) for d in (17, 18, 19, 20)]
+    assert missed_days(store.digests, now, settings.digest) == [date(2024, 11, 20)]  # a new install: the last due day
+    store.digests.start("2024-11-16")
+    store.digests.finish("2024-11-16", status=Status.FAILED, error="LLM backend unreachable")
+    assert missed_days(store.digests, now, settings.digest) == [date(2024, 11, d) for d in (17, 18, 19, 20)]
     settings.digest.catch_up_days = 2
-    assert missed_days(store, now, settings.digest) == [date(2024, 11, 19), date(2024, 11, 20)]
+    assert missed_days(store.digests, now, settings.digest) == [date(2024, 11, 19), date(2024, 11, 20)]
     settings.digest.catch_up_days = 7
 
-    with store.sessions.begin() as session:  # it failed at its run time, days ago
+    with store.db.sessions.begin() as session:  # it failed at its run time, days ago
         session.execute(update(DigestRow).values(updated_at=datetime(2024, 11, 17, 6, tzinfo=UTC)))
     queue = Queue(make_celery(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), eager=True))
     assert tick_once(store, settings, queue, now)["requested"] == 5  # run inline: no articles, so no LLM
-    ran = {r.date: r.status for r in store.list_digests()[0]}
+    ran = {r.date: r.status for r in store.digests.page()[0]}
     assert sorted(ran) == [f"2024-11-{d}" for d in range(16, 21)]
     assert set(ran.values()) == {"done"}  # a failed digest in the window is run again
-    assert Digest.model_validate(store.get_digest("2024-11-20").digest).stories == []  # type: ignore[union-attr]
+    assert Digest.model_validate(store.digests.get("2024-11-20").digest).stories == []  # type: ignore[union-attr]
     assert tick_once(store, settings, queue, now)["requested"] == 0  # each day once
 
     monkeypatch.setenv("BRIEFING_DIGEST_SCHEDULE_ENABLED", "false")  # the `settings` fixture cleared the rest
@@ -320,9 +321,9 @@ def test_missed_days_are_caught_up_on_start_and_the_schedule_can_be_turned_off(
         env.setenv("BRIEFING_DIGEST__SCHEDULE_ENABLED", "false")
         assert Settings().digest.schedule_enabled is False
     later = datetime(2024, 11, 25, 7, tzinfo=UTC)
-    before = store.list_digests()[1]
+    before = store.digests.page()[1]
     assert tick_once(store, off, queue, later)["requested"] == 0
-    assert store.list_digests()[1] == before  # nothing requested while the schedule is off
+    assert store.digests.page()[1] == before  # nothing requested while the schedule is off
 
 
 def test_the_daily_run_is_requested_once_when_its_time_comes(settings: Settings, tmp_path: Path) -> None:
@@ -332,9 +333,9 @@ def test_the_daily_run_is_requested_once_when_its_time_comes(settings: Settings,
     store.migrate()
     queue = Queue(make_celery(settings, model=build_chat_model(settings.llm, "http://127.0.0.1:9/v1"), eager=True))
     assert tick_once(store, settings, queue, datetime(2024, 11, 21, 5, 59, tzinfo=UTC))["requested"] == 1
-    assert [r.date for r in store.list_digests()[0]] == ["2024-11-19"]  # before 06:00: the 20th is not due yet
+    assert [r.date for r in store.digests.page()[0]] == ["2024-11-19"]  # before 06:00: the 20th is not due yet
     assert tick_once(store, settings, queue, datetime(2024, 11, 21, 6, 0, 30, tzinfo=UTC))["requested"] == 1
-    assert [(r.date, r.status) for r in store.list_digests()[0]][0] == ("2024-11-20", "done")
+    assert [(r.date, r.status) for r in store.digests.page()[0]][0] == ("2024-11-20", "done")
     assert tick_once(store, settings, queue, datetime(2024, 11, 21, 7, tzinfo=UTC))["requested"] == 0  # once a day
     assert tick_once(store, settings, queue, datetime(2024, 11, 22, 6, 1, tzinfo=UTC))["requested"] == 1
 
@@ -349,13 +350,13 @@ def test_digests_over_http(tmp_path: Path, llm_base_url: str, record_mode: str) 
         assert client.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
         assert client.post(f"/v1/digests/{DAY}/run").status_code == 401
         store: Store = app.state.store
-        store.request_digest(DAY)  # queued already (by the schedule): a POST adds no second run
+        store.digests.request(DAY)  # queued already (by the schedule): a POST adds no second run
         queued = client.post(f"/v1/digests/{DAY}/run", headers=KEY)
         assert queued.status_code == 202 and queued.json() == {
             "date": DAY, "status": "queued", "location": f"/v1/digests/{DAY}"}
         pending = client.get(f"/v1/digests/{DAY}").json()
         assert pending["status"] == "queued" and pending["stories"] == []
-        with store.sessions.begin() as session:
+        with store.db.sessions.begin() as session:
             session.execute(update(DigestRow).values(status="failed"))
         with cassette("test_digest/http", record_mode):  # run inline: planned, one task per story, assembled
             assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).status_code == 202
@@ -386,14 +387,14 @@ def test_migrating_an_existing_database_keeps_its_articles(tmp_path: Path) -> No
     store = Store(f"sqlite:///{tmp_path / 'old.db'}")
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.set_main_option("sqlalchemy.url", store.url)
+    config.set_main_option("sqlalchemy.url", store.db.url)
     command.upgrade(config, "0001")
-    with store.engine.begin() as connection:
+    with store.db.engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO articles (id, text, created_at) VALUES ('a1', 'Kept text.', '2024-11-18 10:00:00')"
         )
     store.migrate()
-    [kept] = store.articles_between(datetime(2024, 11, 18, tzinfo=UTC), datetime(2024, 11, 19, tzinfo=UTC))
+    [kept] = store.articles.between(datetime(2024, 11, 18, tzinfo=UTC), datetime(2024, 11, 19, tzinfo=UTC))
     assert isinstance(kept, Article) and (kept.text, kept.origin) == ("Kept text.", "db:a1")
 
 
@@ -408,11 +409,11 @@ def test_a_date_is_a_day_in_the_digest_time_zone(database_url: str) -> None:
         "early on the 19th in Paris, still the 18th in UTC": datetime(2024, 11, 19, 0, 30, tzinfo=paris),
         "no offset, read as UTC": datetime(2024, 11, 18, 0, 30),
     }
-    store.add_articles([
+    store.articles.add([
         Article(id=Article.make_id(text), text=text, published=published) for text, published in times.items()
     ])
-    in_paris = collect(date(2024, 11, 18), store, DigestSettings(timezone="Europe/Paris"))
-    in_utc = collect(date(2024, 11, 18), store, DigestSettings(timezone="UTC"))
+    in_paris = collect(date(2024, 11, 18), store.articles, DigestSettings(timezone="Europe/Paris"))
+    in_utc = collect(date(2024, 11, 18), store.articles, DigestSettings(timezone="UTC"))
     assert sorted(a.text for a in in_paris.articles) == ["late on the 18th in Paris", "no offset, read as UTC"]
     assert sorted(a.text for a in in_utc.articles) == sorted(times)
     assert in_paris.articles[0].published.tzinfo is not None  # type: ignore[union-attr]
@@ -447,7 +448,7 @@ def test_digest_files_written_at_the_same_moment_never_collide(tmp_path: Path) -
 @pytest.mark.parametrize(("step", "target"), [
     ("planning", "service.tasks.digests.plan_digest"),
     ("sending its stories", "service.tasks.digests.chord"),
-    ("assembling", "service.store.Store.earlier_digests"),
+    ("assembling", "service.storage.digests.DigestRepository.earlier"),
 ])
 def test_an_error_at_any_step_of_a_digest_run_ends_it_failed_with_its_reason(
     step: str, target: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -21,7 +21,8 @@ from sqlalchemy import update
 from service.models import ErrorKind, Status
 from service.requests import StoredRequest
 from service.settings import Settings
-from service.store import BriefingRow, Store
+from service.storage import Store
+from service.storage.tables import BriefingRow
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
 from service.tasks.schedule import tick_once
@@ -85,7 +86,7 @@ def _post(served: Served, text: str = LONG) -> str:
 
 def _done(store: Store, *ids: str) -> bool:
     return all(row is not None and row.status in (Status.DONE, Status.FAILED)
-               for row in (store.get_briefing(i) for i in ids))
+               for row in (store.briefings.get(i) for i in ids))
 
 
 def _killed_mid_job(served: Served, env: dict[str, str], backend: FakeBackend, store: Store, tmp_path: Path) -> str:
@@ -96,7 +97,7 @@ def _killed_mid_job(served: Served, env: dict[str, str], backend: FakeBackend, s
         wait_for(lambda: backend.requests > 0, timeout_s=60)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
-    assert store.get_briefing(job).status == Status.RUNNING  # type: ignore[union-attr]
+    assert store.briefings.get(job).status == Status.RUNNING  # type: ignore[union-attr]
     backend.delay_s = 0.0
     return job
 
@@ -107,10 +108,10 @@ def test_a_job_accepted_while_no_worker_runs_completes_when_one_starts(
     store = Store(database_url)
     with serve(env, tmp_path / "serve.log") as served:
         job = _post(served)
-        assert store.get_briefing(job).status == Status.QUEUED  # type: ignore[union-attr]
+        assert store.briefings.get(job).status == Status.QUEUED  # type: ignore[union-attr]
         with worker(env, tmp_path / "worker.log"):
             wait_for(lambda: _done(store, job), timeout_s=90)
-    row = store.get_briefing(job)
+    row = store.briefings.get(job)
     assert row is not None and row.status == Status.DONE and row.attempts == 1 and row.briefing
 
 
@@ -123,7 +124,7 @@ def test_kill_9_of_a_worker_mid_job_redelivers_it_and_it_finishes_once(
         job = _killed_mid_job(served, env, backend, store, tmp_path)
         with worker(env, tmp_path / "second.log"):  # no schedule: the broker itself delivers it again
             wait_for(lambda: _done(store, job), timeout_s=120)
-    row = store.get_briefing(job)
+    row = store.briefings.get(job)
     assert row is not None and row.status == Status.DONE and row.attempts == 2 and row.briefing
     assert "redelivered" not in (row.error or "")
 
@@ -143,7 +144,7 @@ def test_a_broker_restart_loses_no_accepted_job(
         broker.start()
         with worker(env, tmp_path / "worker.log", beat=True):  # the schedule resends what never reached it
             wait_for(lambda: _done(store, *sent, lost), timeout_s=150)
-    rows = [store.get_briefing(i) for i in [*sent, lost]]
+    rows = [store.briefings.get(i) for i in [*sent, lost]]
     assert all(r is not None and r.status == Status.DONE and r.attempts == 1 for r in rows), rows
 
 
@@ -156,10 +157,10 @@ def test_a_poisoned_job_fails_after_bounded_retries_and_never_blocks_the_queue(
         poisoned = _post(served, "\n\n".join(f"{POISON} said: {p}" for p in LONG.split("\n") if p.strip()))
         healthy = [_post(served, f"{LONG}\n\nEdition {n}.") for n in range(3)]
         wait_for(lambda: _done(store, poisoned, *healthy), timeout_s=120)
-    row = store.get_briefing(poisoned)
+    row = store.briefings.get(poisoned)
     assert row is not None and row.status == Status.FAILED and row.error_kind == ErrorKind.BACKEND_UNAVAILABLE
     assert "after 2 retries" in (row.error or "")
-    assert all(store.get_briefing(i).status == Status.DONE for i in healthy)  # type: ignore[union-attr]
+    assert all(store.briefings.get(i).status == Status.DONE for i in healthy)  # type: ignore[union-attr]
 
 
 def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_out(
@@ -177,11 +178,11 @@ def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_ou
         assert httpx.post(f"{apis[0].url}/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
         assert httpx.post(f"{apis[1].url}/v1/digests/{day}/run", headers=KEY).status_code == 202
         wait_for(lambda: _done(store, *jobs), timeout_s=150)
-        wait_for(lambda: store.get_digest(day).status in (Status.DONE, Status.PARTIAL), 150)  # type: ignore[union-attr]
-    rows = [store.get_briefing(i) for i in jobs]
+        wait_for(lambda: store.digests.get(day).status in (Status.DONE, Status.PARTIAL), 150)  # type: ignore[union-attr]
+    rows = [store.briefings.get(i) for i in jobs]
     assert all(r is not None and r.status == Status.DONE and r.attempts == 1 for r in rows)
-    digest = store.get_digest(day)
-    assert digest is not None and digest.runs == 1 and len(digest.digest["stories"]) == 2  # type: ignore[index]
+    digest = store.digests.get(day)
+    assert digest is not None and digest.runs == 1 and digest.digest is not None and len(digest.digest.stories) == 2
     logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in range(2))
     assert logs.count("briefing.brief_story[") >= 2  # one task per story
 
@@ -194,11 +195,11 @@ def test_the_schedule_resends_only_what_the_broker_lacks(
     store = Store(database_url)
     store.migrate()
     queue = Queue(make_celery(settings))
-    jobs = [store.create_briefing(StoredRequest.model_validate({"articles": [{"text": f"{LONG} {n}"}]}), Status.QUEUED)
+    jobs = [store.briefings.create(StoredRequest.model_validate({"articles": [{"text": f"{LONG} {n}"}]}), Status.QUEUED)
             for n in range(3)]
     for job in jobs:
         assert queue.briefing(job.id)
-    with store.sessions.begin() as session:  # waiting long: behind others, or never sent
+    with store.db.sessions.begin() as session:  # waiting long: behind others, or never sent
         session.execute(update(BriefingRow).values(updated_at=datetime.now(UTC) - timedelta(hours=1)))
     now = datetime.now(UTC)
     assert queue.waiting() == 3
@@ -232,7 +233,7 @@ def test_a_job_whose_worker_was_killed_finishes_once_within_two_minutes(
         with worker(env, tmp_path / "second.log", beat=True):
             wait_for(lambda: _done(store, job), timeout_s=150)
         took = time.monotonic() - killed
-    row = store.get_briefing(job)
+    row = store.briefings.get(job)
     assert row is not None and row.status == Status.DONE and row.attempts == 2 and row.briefing
     assert took < 120, f"finished {took:.0f} s after the kill"
     assert "resent 1 job(s) whose task was lost" in (tmp_path / "second.log").read_text()
@@ -250,7 +251,7 @@ def test_a_slow_job_that_is_alive_is_never_resent(
     with serve(env, tmp_path / "serve.log") as served, worker(env, tmp_path / "worker.log", beat=True):
         job = _post(served)
         wait_for(lambda: _done(store, job), timeout_s=150)
-    row = store.get_briefing(job)
+    row = store.briefings.get(job)
     assert row is not None and row.status == Status.DONE and row.attempts == 1
     log = (tmp_path / "worker.log").read_text()
     assert "'resent': 0" in log and "whose task was lost" not in log  # the schedule ran, and resent nothing

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from service.models import Status
-from service.store import Store
+from service.storage import Store
 from tests.fake_backend import FakeBackend
 from tests.served import Served, serve, wait_for
 from tests.test_api import KEY, LONG, SHORT
@@ -82,7 +82,7 @@ async def _load(url: str) -> Counter[int]:
 
 
 def _unfinished(store: Store) -> list[Status]:
-    rows, _ = store.list_briefings(offset=0, limit=10_000)
+    rows, _ = store.briefings.page(offset=0, limit=10_000)
     return [row.status for row in rows if row.status in UNFINISHED]
 
 
@@ -147,15 +147,15 @@ def test_kill_9_mid_briefing_then_a_restart_finishes_it_once(
         served.kill()
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in worker), timeout_s=10)  # it died too
     store = Store(database_url)
-    assert store.get_briefing(queued["id"]).status == Status.RUNNING  # type: ignore[union-attr]
+    assert store.briefings.get(queued["id"]).status == Status.RUNNING  # type: ignore[union-attr]
     backend.delay_s = 0.0
     with serve(env, log) as served:
         wait_for(lambda: _status(served, path) == Status.DONE, timeout_s=120)
         done = httpx.get(f"{served.url}{path}").json()
     assert done["briefing"]["key_points"] or done["briefing"]["summary"]
-    row = store.get_briefing(queued["id"])
+    row = store.briefings.get(queued["id"])
     assert row is not None and row.attempts == 2
-    rows, total = store.list_briefings(offset=0, limit=10)
+    rows, total = store.briefings.page(offset=0, limit=10)
     assert total == 1  # finished once: no second row, no second briefing
 
 

@@ -18,7 +18,7 @@ from service.api.metrics import Metrics
 from service.api.routers import articles, briefings, digests, health
 from service.llm import open_chat_model
 from service.settings import Settings, get_settings
-from service.store import Store
+from service.storage import Store
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
 from service.tasks.worker import OwnWorker

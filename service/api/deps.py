@@ -1,4 +1,4 @@
-"""Dependencies of the routers: settings, store, chat model, and API-key checks.
+"""Dependencies of the routers: settings, the store and its repositories, chat model, and API-key checks.
 
 All async: FastAPI runs sync dependencies in its thread pool, a costly hop for a lookup.
 """
@@ -16,7 +16,10 @@ from langchain_core.language_models import BaseChatModel
 
 from service.api.errors import ApiError
 from service.settings import Settings
-from service.store import Store
+from service.storage import Store
+from service.storage.articles import ArticleRepository
+from service.storage.briefings import BriefingRepository
+from service.storage.digests import DigestRepository
 from service.tasks.queue import Queue
 
 MAX_OFFSET = 1_000_000_000
@@ -30,6 +33,21 @@ async def settings(request: Request) -> Settings:
 async def store(request: Request) -> Store:
     """Return the app's store."""
     return request.app.state.store  # type: ignore[no-any-return]
+
+
+async def articles(request: Request) -> ArticleRepository:
+    """Return the stored articles."""
+    return request.app.state.store.articles  # type: ignore[no-any-return]
+
+
+async def briefings(request: Request) -> BriefingRepository:
+    """Return the briefing jobs."""
+    return request.app.state.store.briefings  # type: ignore[no-any-return]
+
+
+async def digests(request: Request) -> DigestRepository:
+    """Return the digests."""
+    return request.app.state.store.digests  # type: ignore[no-any-return]
 
 
 async def chat_model(request: Request) -> BaseChatModel:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.models import Briefing
-from service.store import Store
+from service.storage import Store
 
 # why: a label takes its values from a closed set; any method a client invents ("ZZPROBE") would
 # otherwise add a series per name, and /metrics would grow without bound
@@ -27,7 +27,7 @@ class _JobsCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         gauge = GaugeMetricFamily("briefing_jobs", "Briefing jobs by state.", labels=["state"])
-        for state, count in self.store.count_by_status().items():
+        for state, count in self.store.briefings.count_by_status().items():
             gauge.add_metric([state], count)
         yield gauge
         depth = GaugeMetricFamily("briefing_queue_depth", "Jobs waiting for a worker.", labels=["task"])

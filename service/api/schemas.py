@@ -7,17 +7,11 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, TypeAdapter
+from pydantic import BaseModel, BeforeValidator, Field
 
 from service.models import Briefing, Status
 
 Item = TypeVar("Item", bound=BaseModel)
-_TIME = TypeAdapter(datetime)
-
-
-def json_time(moment: datetime | None) -> str | None:
-    """A time as every response writes it, the way the response models do (ISO 8601, UTC as Z)."""
-    return None if moment is None else _TIME.dump_python(moment, mode="json")  # type: ignore[no-any-return]
 
 
 def iso_date(value: object) -> object:

@@ -23,12 +23,12 @@ from service.digest.inputs import DigestInputs, collect
 from service.digest.outputs import write_outputs
 from service.errors import BackendError, BriefingError
 from service.llm import open_chat_model
-from service.models import Briefing, Digest, DigestStory, DigestTotals, Skipped, Status, Story
+from service.models import Digest, DigestStory, DigestTotals, Skipped, Status, Story
 from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.run import abrief
 from service.progress import Logged, Progress
 from service.settings import Settings
-from service.store import Store
+from service.storage import Store
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def run_digest(
     backend if a story needs it."""
     key = day.isoformat()
     progress = progress or Logged(log)
-    store.start_digest(key)
+    store.digests.start(key)
     try:
         plan, corpus = plan_digest(day, store, settings, fresh=fresh, progress=progress)
         results = []
@@ -85,7 +85,7 @@ def run_digest(
                 results.append(result)
                 progress.step("digest stories", planned.rank, len(plan.stories))
     except BaseException as err:
-        store.finish_digest(key, status=Status.FAILED, error=failure(err))
+        store.digests.finish(key, status=Status.FAILED, error=failure(err))
         raise
     return assemble(plan, results, store, settings, progress=progress)
 
@@ -119,7 +119,7 @@ def plan_digest(
     """Read the date's inputs, prepare them once, and rank the stories to brief."""
     started = datetime.now(UTC)
     key = day.isoformat()
-    inputs = collect(day, store, settings.digest)
+    inputs = collect(day, store.articles, settings.digest)
     progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
     corpus = prepare(inputs.articles, settings, progress=progress)
     limit = settings.digest.max_stories
@@ -132,7 +132,7 @@ def plan_digest(
     stories = [PlannedStory(story=story, rank=rank, key=_story_key(story, settings))
                for rank, story in enumerate(corpus.stories[:limit], 1)]
     if fresh:
-        store.drop_story_briefings(key)
+        store.stories.drop(key)
     plan = DigestPlan(date=key, article_ids=[a.id for a in inputs.articles], inputs=inputs.counts,
                       skipped=inputs.skipped + skipped, stories=stories, started_at=started)
     return plan, corpus
@@ -153,9 +153,9 @@ def brief_planned(
         id=story.id, rank=planned.rank, article_ids=story.article_ids, independent_sources=story.independent_sources,
         duplicates=[group for group in story.independent if len(group) > 1],
     )
-    stored = store.story_briefing(day, planned.key)
+    stored = store.stories.get(day, planned.key)
     if stored is not None:
-        result.briefing = Briefing.model_validate(stored)
+        result.briefing = stored
         result.disagreements = result.briefing.disagreements
         return StoryResult(story=result, reused=True)
     try:
@@ -167,7 +167,7 @@ def brief_planned(
         result.error = str(err)
         progress.note(f"warning: story {planned.rank} has no briefing: {err}")
         return StoryResult(story=result)
-    store.save_story_briefing(day, planned.key, result.briefing.model_dump(mode="json"))
+    store.stories.save(day, planned.key, result.briefing)
     result.disagreements = result.briefing.disagreements
     return StoryResult(story=result)
 
@@ -183,21 +183,21 @@ def assemble(
             totals.llm_calls += result.story.briefing.run.llm_calls
             totals.prompt_tokens += result.story.briefing.run.prompt_tokens
             totals.completion_tokens += result.story.briefing.run.completion_tokens
-    store.drop_story_briefings(plan.date, keep={p.key for p in plan.stories})
+    store.stories.drop(plan.date, keep={p.key for p in plan.stories})
     totals.seconds = round((datetime.now(UTC) - plan.started_at).total_seconds(), 3)
     stories = sorted((r.story for r in results), key=lambda story: story.rank)
     if days := settings.digest.continues_days:
-        earlier = [Digest.model_validate(row.digest) for row in store.earlier_digests(plan.date, days) if row.digest]
+        earlier = store.digests.earlier(plan.date, days)
         ids = list(dict.fromkeys([*plan.article_ids, *(a for d in earlier for s in d.stories for a in s.article_ids)]))
-        link_earlier(stories, earlier, store.articles_by_ids(ids), settings)
+        link_earlier(stories, earlier, store.articles.by_ids(ids), settings)
     digest = Digest(
         date=plan.date, timezone=settings.digest.timezone,
         status=Status.DONE if all(story.briefing for story in stories) else Status.PARTIAL,
         generated_at=datetime.now(UTC), articles=len(plan.article_ids), inputs=plan.inputs, stories=stories,
         skipped=plan.skipped, totals=totals,
     )
-    if store.finish_digest(plan.date, status=digest.status, digest=digest.model_dump(mode="json"), run=run):
-        for path in write_outputs(digest, store, settings.digest):
+    if store.digests.finish(plan.date, status=digest.status, digest=digest, run=run):
+        for path in write_outputs(digest, store.digests, settings.digest):
             (progress or Logged(log)).note(f"wrote {path}")
     return digest
 

@@ -15,7 +15,7 @@ from service.ingest import ingest_paths
 from service.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from service.store import Store
+    from service.storage import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_PARTIAL = 0, 1, 2
 
@@ -48,7 +48,7 @@ def ingest(
     if when:
         noon = datetime.combine(when, time(12), ZoneInfo(settings.digest.timezone))
         articles = [a if a.published else a.model_copy(update={"published": noon}) for a in articles]
-    added, existing = _store(settings).add_articles(articles)
+    added, existing = _store(settings).articles.add(articles)
     with terminal_progress() as progress:
         progress.note(f"stored {len(added)} articles, {len(existing)} already stored")
     return EXIT_PARTIAL if ingested.skipped else EXIT_OK
@@ -80,9 +80,9 @@ def run(
 @app.command("list")
 def list_digests() -> int:
     """List digests with their status, one line each."""
-    rows, total = _store(get_settings()).list_digests(limit=1000)
+    rows, total = _store(get_settings()).digests.page(limit=1000)
     for row in rows:
-        stories = len((row.digest or {}).get("stories", []))
+        stories = len(row.digest.stories) if row.digest else 0
         typer.echo(f"{row.date}  {row.status:8s}  {stories} stories{'  ' + row.error if row.error else ''}")
     with terminal_progress() as progress:
         progress.note(f"{total} digests")
@@ -90,7 +90,7 @@ def list_digests() -> int:
 
 
 def _store(settings: Settings) -> Store:
-    from service.store import Store
+    from service.storage import Store
 
     store = Store(settings.database_url)
     store.migrate()

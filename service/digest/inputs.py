@@ -8,11 +8,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
+from service.dates import as_utc
 from service.digest.feeds import read_feed
 from service.ingest import ingest_paths
 from service.models import Article, Skipped
 from service.settings import DigestSettings
-from service.store import Store, as_utc
+from service.storage.articles import ArticleRepository
 
 
 class DigestInputs(BaseModel):
@@ -30,7 +31,7 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start, datetime.combine(day + timedelta(days=1), time(0), zone)
 
 
-def collect(day: date, store: Store, settings: DigestSettings) -> DigestInputs:
+def collect(day: date, articles: ArticleRepository, settings: DigestSettings) -> DigestInputs:
     """Read every input for a date; new folder and feed articles are stored, so a rerun sees the same set."""
     start, end = day_bounds(day, settings.timezone)
     inputs = DigestInputs()
@@ -41,8 +42,8 @@ def collect(day: date, store: Store, settings: DigestSettings) -> DigestInputs:
         read = read_feed(feed, timeout_s=settings.feed_timeout_s)
         inputs.skipped += read.skipped
         fresh += _on_date(read.articles, start, end, inputs, kind="feeds")
-    store.add_articles(fresh)
-    stored = store.articles_between(start, end)
+    articles.add(fresh)
+    stored = articles.between(start, end)
     inputs.counts["stored"] = len(stored) - len({a.id for a in fresh})
     inputs.articles = stored
     return inputs

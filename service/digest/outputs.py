@@ -25,7 +25,7 @@ from service.render import (
     when_line,
 )
 from service.settings import DigestSettings
-from service.store import Store
+from service.storage.digests import DigestRepository
 
 FORMATS = ("md", "html", "json")
 _ATOM = "http://www.w3.org/2005/Atom"
@@ -147,11 +147,11 @@ def atom_feed(digests: list[Digest], *, updated: datetime | None = None) -> str:
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(feed, encoding="unicode") + "\n"
 
 
-def write_outputs(digest: Digest, store: Store, settings: DigestSettings) -> list[Path]:
+def write_outputs(digest: Digest, digests: DigestRepository, settings: DigestSettings) -> list[Path]:
     """Write the digest in every format and refresh the Atom feed; each file is replaced whole."""
     folder = Path(settings.output_dir)
-    rows, _ = store.list_digests(limit=settings.feed_entries)
-    recent = [Digest.model_validate(r.digest) for r in rows if r.digest]
+    rows, _ = digests.page(limit=settings.feed_entries)
+    recent = [r.digest for r in rows if r.digest]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         written = [_write(folder / f"{digest.date}.{fmt}", render_digest(digest, fmt)) for fmt in FORMATS]

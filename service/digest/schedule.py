@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from service.models import Status
 from service.settings import DigestSettings
-from service.store import Store
+from service.storage.digests import DigestRepository
 
 
 def next_run(now: datetime, settings: DigestSettings) -> datetime:
@@ -33,12 +33,12 @@ def digest_day(run_at: datetime, settings: DigestSettings) -> date:
     return run_at.astimezone(ZoneInfo(settings.timezone)).date() - timedelta(days=1)
 
 
-def missed_days(store: Store, now: datetime, settings: DigestSettings) -> list[date]:
+def missed_days(digests: DigestRepository, now: datetime, settings: DigestSettings) -> list[date]:
     """Return the due dates after the newest digest (at most catch_up_days of them); with none, the last due."""
     latest = digest_day(last_run(now, settings), settings)
     if settings.catch_up_days == 0:
         return []
-    rows, _ = store.list_digests(limit=1)
+    rows, _ = digests.page(limit=1)
     if not rows:
         return [latest]
     after_newest = date.fromisoformat(rows[0].date) + timedelta(days=1)
@@ -46,13 +46,13 @@ def missed_days(store: Store, now: datetime, settings: DigestSettings) -> list[d
     return [first + timedelta(days=n) for n in range((latest - first).days + 1)]
 
 
-def due_days(store: Store, now: datetime, settings: DigestSettings) -> list[date]:
+def due_days(digests: DigestRepository, now: datetime, settings: DigestSettings) -> list[date]:
     """The dates whose digest should be requested now: missed days, and failed digests of the catch-up
     window whose failure is older than retry_failed_after_s (e.g. the backend was down at run time)."""
     latest = digest_day(last_run(now, settings), settings)
     first = latest - timedelta(days=settings.catch_up_days - 1)
-    rows, _ = store.list_digests(status=Status.FAILED, limit=max(settings.catch_up_days, 1))
+    rows, _ = digests.page(status=Status.FAILED, limit=max(settings.catch_up_days, 1))
     cutoff = now - timedelta(seconds=settings.retry_failed_after_s)
     failed = [date.fromisoformat(r.date) for r in rows
               if first <= date.fromisoformat(r.date) <= latest and r.updated_at <= cutoff]
-    return sorted(set(missed_days(store, now, settings) + failed))
+    return sorted(set(missed_days(digests, now, settings) + failed))

@@ -1,11 +1,11 @@
-"""Alembic environment: run migrations on the connection the Store hands over."""
+"""Alembic environment: run migrations on the connection the Database hands over."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from service.store import Base
+from service.storage.tables import Base
 
 config = context.config
 target_metadata = Base.metadata

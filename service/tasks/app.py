@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 
 from service.llm import open_chat_model
 from service.settings import Settings
-from service.store import Store
+from service.storage import Store
 
 log = logging.getLogger(__name__)
 TASK_MODULES = ["service.tasks.briefings", "service.tasks.digests", "service.tasks.schedule"]

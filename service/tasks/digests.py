@@ -9,10 +9,10 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
 
 from celery import Task, chord, group, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from pydantic import TypeAdapter
 
 from service.digest.build import (
     DigestPlan,
@@ -26,11 +26,12 @@ from service.digest.build import (
 from service.models import DigestStory, ErrorKind, Status
 from service.pipeline.prepare import Corpus, prepare
 from service.progress import Logged
-from service.store import Store
+from service.storage import Store
 from service.tasks.app import Runtime, runtime_of
 from service.tasks.briefings import backoff_s
 
 log = logging.getLogger(__name__)
+_STORY_RESULTS = TypeAdapter(list[StoryResult])
 _CORPORA: OrderedDict[tuple[str, ...], Corpus] = OrderedDict()
 _CORPORA_LOCK = threading.Lock()
 
@@ -47,7 +48,7 @@ def _ends_failed(store: Store, day: str, run: int, step: str) -> Iterator[None]:
         yield
     except Exception as err:  # noqa: BLE001 - the run's status carries the reason
         log.exception("digest %s: %s failed", day, step)
-        store.finish_digest(day, status=Status.FAILED, error=f"{step}: {failure(err)}", kind=ErrorKind.INTERNAL,
+        store.digests.finish(day, status=Status.FAILED, error=f"{step}: {failure(err)}", kind=ErrorKind.INTERNAL,
                             run=run)
 
 
@@ -62,7 +63,7 @@ def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
         if key in _CORPORA:
             _CORPORA.move_to_end(key)
             return _CORPORA[key]
-    by_id = {a.id: a for a in runtime.store.articles_by_ids(plan.article_ids)}
+    by_id = {a.id: a for a in runtime.store.articles.by_ids(plan.article_ids)}
     corpus = prepare([by_id[i] for i in plan.article_ids if i in by_id], runtime.settings)
     with _CORPORA_LOCK:
         _CORPORA[key] = corpus
@@ -76,15 +77,16 @@ def run_digest(self: Task, day: str) -> str:
     """Plan a requested digest run and fan its stories out; a copy for a run another task holds does nothing."""
     runtime = runtime_of(self.app)
     store = runtime.store
-    claim = store.claim_digest(day, lease_s=_lease_s(runtime))
+    claim = store.digests.claim(day, lease_s=_lease_s(runtime))
     if claim.outcome != "claimed":
         log.info("digest %s: %s, nothing to do", day, claim.outcome)
         return claim.outcome
-    row = claim.row
-    assert row is not None
+    run = claim.record
+    assert run is not None
     planned = None
     with _ends_failed(store, day, claim.attempt, "planning"):
-        planned = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=row.fresh, progress=Logged(log))
+        planned = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=run.fresh,
+                              progress=Logged(log))
     if planned is None:
         return "failed"
     plan, corpus = planned
@@ -102,12 +104,12 @@ def run_digest(self: Task, day: str) -> str:
     return "claimed"
 
 
-@shared_task(bind=True, name="briefing.brief_story")
-def brief_story(self: Task, plan: dict[str, Any], index: int, run: int) -> dict[str, Any]:
+# why: pydantic=True validates the plan sent as JSON back into its model, and dumps the result
+@shared_task(bind=True, name="briefing.brief_story", pydantic=True)
+def brief_story(self: Task, planned: DigestPlan, index: int, run: int) -> StoryResult:
     """Brief one story of a planned digest (or keep the one an earlier run stored). Never raises:
     the chord's callback must run whatever happens to one story."""
     runtime = runtime_of(self.app)
-    planned = DigestPlan.model_validate(plan)
     story = planned.stories[index]
     try:
         result = brief_planned(story, planned.date, _corpus(planned, runtime), runtime.store, runtime.settings,
@@ -122,8 +124,8 @@ def brief_story(self: Task, plan: dict[str, Any], index: int, run: int) -> dict[
     if result.backend_error and retries < runtime.settings.queue.max_retries:
         raise self.retry(countdown=backoff_s(runtime.settings.queue.retry_backoff_s, retries),
                          max_retries=runtime.settings.queue.max_retries)
-    runtime.store.touch_digest(planned.date, run)
-    return result.model_dump(mode="json")
+    runtime.store.digests.touch(planned.date, run)
+    return result
 
 
 def _unbriefed(planned: PlannedStory, error: str) -> StoryResult:
@@ -132,16 +134,16 @@ def _unbriefed(planned: PlannedStory, error: str) -> StoryResult:
                                          independent_sources=story.independent_sources, error=error))
 
 
-@shared_task(bind=True, name="briefing.assemble_digest", ignore_result=True)
-def assemble_digest(self: Task, results: list[dict[str, Any]], plan: dict[str, Any], run: int) -> str:
-    """Write the digest once every story is done; a backend that stayed down fails the run, which
-    a rerun resumes after the stories already stored."""
+@shared_task(bind=True, name="briefing.assemble_digest", ignore_result=True, pydantic=True)
+def assemble_digest(self: Task, results: list[object], planned: DigestPlan, run: int) -> str:
+    """Write the digest once every story is done (`results`: each story task's StoryResult, as the
+    chord collected them); a backend that stayed down fails the run, which a rerun resumes after the
+    stories already stored."""
     runtime = runtime_of(self.app)
-    planned = DigestPlan.model_validate(plan)
-    stories = [StoryResult.model_validate(r) for r in results]
+    stories = _STORY_RESULTS.validate_python(results)
     down = next((r.backend_error for r in stories if r.backend_error), None)
     if down:
-        runtime.store.finish_digest(planned.date, status=Status.FAILED, error=down,
+        runtime.store.digests.finish(planned.date, status=Status.FAILED, error=down,
                                     kind=ErrorKind.BACKEND_UNAVAILABLE, run=run)
         return "failed"
     with _ends_failed(runtime.store, planned.date, run, "assembling"):

@@ -11,7 +11,7 @@ from celery import Task, shared_task
 
 from service.digest.schedule import due_days
 from service.settings import Settings
-from service.store import Store
+from service.storage import Store
 from service.tasks.app import runtime_of
 from service.tasks.queue import Queue
 
@@ -22,13 +22,13 @@ def tick_once(store: Store, settings: Settings, queue: Queue, now: datetime) -> 
     """Do what is due at `now`; return how many digests were requested and jobs resent."""
     requested = 0
     if settings.digest.schedule_enabled:
-        for day in due_days(store, now, settings.digest):
-            row, queued = store.request_digest(day.isoformat())
+        for day in due_days(store.digests, now, settings.digest):
+            row, queued = store.digests.request(day.isoformat())
             if queued:
                 queue.digest(row.date)
                 requested += 1
-    briefings = store.stale_briefings(settings.queue.resend_after_s, settings.queue.stale_after_s)
-    digests = store.stale_digests(settings.queue.resend_after_s, settings.queue.visibility_timeout_s)
+    briefings = store.briefings.stale(settings.queue.resend_after_s, settings.queue.stale_after_s)
+    digests = store.digests.stale(settings.queue.resend_after_s, settings.queue.visibility_timeout_s)
     # A job waiting long is usually just behind others; resend only as many as the broker lacks
     # messages for (jobs queued minus messages waiting), oldest first, so a backlog is not doubled.
     in_broker = queue.waiting()

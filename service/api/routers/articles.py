@@ -12,7 +12,7 @@ from service.api.schemas import Page, StoredArticle, StoredArticles
 from service.models import Article
 from service.requests import ArticlesIn, IsoDateTime
 from service.settings import Settings
-from service.store import Store
+from service.storage.articles import ArticleRepository
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
@@ -20,7 +20,7 @@ router = APIRouter(prefix="/v1/articles", tags=["articles"])
 @router.post("", status_code=201, response_model=StoredArticles, dependencies=[Depends(deps.require_key)])
 def add_articles(
     body: ArticlesIn,
-    store: Annotated[Store, Depends(deps.store)],
+    stored: Annotated[ArticleRepository, Depends(deps.articles)],
     settings: Annotated[Settings, Depends(deps.settings)],
 ) -> StoredArticles:
     """Store one or many articles; an article already stored (same text) is not stored twice."""
@@ -28,13 +28,13 @@ def add_articles(
     articles = [
         Article(id=Article.make_id(a.text), origin="api", **a.model_dump(exclude_none=True)) for a in body.articles
     ]
-    added, existing = store.add_articles(articles)
+    added, existing = stored.add(articles)
     return StoredArticles(added=added, existing=existing)
 
 
 @router.get("", response_model=Page[StoredArticle], dependencies=[Depends(deps.require_read)])
 def list_articles(
-    store: Annotated[Store, Depends(deps.store)],
+    stored: Annotated[ArticleRepository, Depends(deps.articles)],
     page: Annotated[deps.PageRequest, Depends(deps.page)],
     since: Annotated[IsoDateTime | None, Query(description="published at or after")] = None,
     until: Annotated[IsoDateTime | None, Query(description="published before")] = None,
@@ -43,6 +43,6 @@ def list_articles(
 ) -> Page[StoredArticle]:
     """List stored articles, filtered by publication date and source."""
     since, until = deps.utc_bound(since, "since"), deps.utc_bound(until, "until")
-    articles, total = store.list_articles(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
+    articles, total = stored.page(since=since, until=until, source=source, offset=page.offset, limit=page.limit)
     items = [StoredArticle(**a.model_dump(exclude={"origin"})) for a in articles]
     return Page(items=items, total=total, offset=page.offset, limit=page.limit)

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from service.api import deps
-from service.store import Store
+from service.storage import Store
 
 router = APIRouter(tags=["health"])
 
