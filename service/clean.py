@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from service.encoding import has_mojibake
 from service.models import Article, CleanArticle, Dropped, Flag, Paragraph
 from service.text import has_attribution, sentences, words
 
@@ -175,7 +176,7 @@ def _speculation_stats(text: str, split: list[str]) -> _SpeculationStats:
 
 
 def quality_flags(text: str) -> list[Flag]:
-    """Return source-quality notes: not English, word-spun or machine-translated text."""
+    """Return source-quality notes: not English, word-spun, machine-translated or mis-encoded text."""
     language = language_of(text)
     if language != "English":
         # why: the English signals below mean nothing here (French has no "the" and would read as spun)
@@ -187,6 +188,8 @@ def quality_flags(text: str) -> list[Flag]:
         flags.append(Flag(kind="word-spun", note=note))
     if looks_machine_translated(text):
         flags.append(Flag(kind="machine-translated", note="garbled phrasing; facts kept, quotes may be inexact"))
+    if has_mojibake(text):
+        flags.append(Flag(kind="mis-encoded", note="characters garbled by a wrong encoding upstream, beyond repair"))
     return flags
 
 

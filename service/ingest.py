@@ -90,10 +90,10 @@ def _read_text(path: Path) -> str:
         raise InputError(origin, "file is empty")
     if b"\x00" in data[:8192]:
         raise InputError(origin, "binary file, not text")
-    text, found = decode(data, origin)
-    if found:
-        log.warning("%s is not UTF-8; read as %s", origin, found)
-    return text
+    decoded = decode(data, origin)
+    if note := decoded.note():
+        log.warning("%s: %s", origin, note)
+    return decoded.text
 
 
 def _read_file(path: Path, result: IngestResult) -> Iterator[Article]:

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from service.text import sentences as split_sentences
 
-FlagKind = Literal["word-spun", "machine-translated", "other-language"]
+FlagKind = Literal["word-spun", "machine-translated", "other-language", "mis-encoded"]
 # llm: written by the model and verified; extract: a source sentence, verbatim; edited: a source sentence
 # with the loaded words that grade what they stand before left out (neutral.neutral_form)
 KeyPointOrigin = Literal["llm", "extract", "edited"]
@@ -366,6 +366,17 @@ class DigestStory(BaseModel):
     )
 
 
+class FurtherStory(BaseModel):
+    """A story ranked below digest.max_stories: listed with its sources, not briefed."""
+
+    id: str
+    rank: int
+    title: str = Field(description="Its lead article's title, or that article's first words.")
+    sources: list[str] = Field(description="Who reports it: one outlet (or file) per independent source.")
+    article_ids: list[str]
+    independent_sources: int
+
+
 class DigestTotals(BaseModel):
     """What a digest run cost."""
 
@@ -390,5 +401,8 @@ class Digest(BaseModel):
     articles: int = 0
     inputs: dict[str, int] = Field(default_factory=dict, description="Articles read per input kind.")
     stories: list[DigestStory] = Field(default_factory=list)
+    further: list[FurtherStory] = Field(
+        default_factory=list, description="Stories ranked below digest.max_stories: listed, not briefed."
+    )
     skipped: list[Skipped] = Field(default_factory=list, description="Inputs left out, each with the reason.")
     totals: DigestTotals = Field(default_factory=DigestTotals)

@@ -123,6 +123,27 @@ def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_an
     assert len(feedparser.parse((cli_env / "feed.atom").read_bytes()).entries) == 1
 
 
+def test_stories_beyond_the_cap_are_listed_not_briefed_and_the_run_exits_0(
+    cli_env: Path, record_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BRIEFING_DIGEST__MAX_STORIES", "1")
+    assert main(["ingest", str(EXAMPLES), "--date", DAY]) == 0
+    with cassette("test_digest/examples", record_mode):  # only story 1 is briefed: a part of that recording
+        assert main(["digest", "run", "--date", DAY]) == 0
+    digest = Digest.model_validate_json((cli_env / f"{DAY}.json").read_text())
+    ids = _ids()
+    [briefed] = digest.stories
+    assert briefed.rank == 1 and briefed.briefing is not None and digest.status == "done" and digest.skipped == []
+    [further] = digest.further
+    assert (further.rank, further.article_ids, further.independent_sources) == (2, [ids[0]], 1)
+    assert further.title == "The United States has secretly provided Ukrainian armed forces with long-range ballistic…"
+    assert further.sources == ["000_337dc3b85a9c6a45.txt"]  # no outlet or URL: the file
+    listed = f"2. {further.title}"
+    assert listed in (cli_env / f"{DAY}.md").read_text().replace("\\", "")
+    page = (cli_env / f"{DAY}.html").read_text()
+    assert "<h2>Further stories</h2><ol start='2'><li>" in page and "1 more listed below" in page
+
+
 def test_a_story_that_continues_an_earlier_digest_links_to_it_and_lists_what_is_new(
     cli_env: Path, record_mode: str
 ) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from service.clean import quality_flags
+from service.encoding import decode
 from service.ingest import ingest_paths
 from service.models import Article
 from tests.conftest import EXAMPLES
@@ -110,16 +112,30 @@ def test_bad_inputs_are_skipped_with_a_reason_naming_the_file(tmp_path: Path) ->
     assert [a.text for a in result.articles] == [BODY]
 
 
-def test_text_in_another_encoding_is_read_right_and_mojibake_is_refused(tmp_path: Path) -> None:
+def test_text_in_another_encoding_is_read_right_and_utf8_is_never_decoded_again(tmp_path: Path) -> None:
     french = "Le café de la gare a réouvert lundi après des travaux, a déclaré le maire de Lyon. " * 3
     (tmp_path / "cp1252.txt").write_bytes(french.encode("cp1252"))
     japanese = "東京で震度５弱の地震があった。気象庁によると、けが人は報告されていない。" * 4
     (tmp_path / "sjis.txt").write_bytes(japanese.encode("shift_jis"))
-    garbled = "The minister’s café visit drew “strong” reactions, officials said. " * 3
-    (tmp_path / "mojibake.txt").write_bytes(garbled.encode("utf-8").decode("cp1252", errors="ignore").encode("utf-8"))
+    # valid UTF-8 whose text was garbled upstream, as public news data has it: repaired, never re-read
+    # as shift_jis ("Sinn Fﾃδｩin"), and the real non-ASCII letters beside it kept
+    irish = "Sinn Féin’s leader told Dáil Éireann on Tuesday that the party would contest every seat. " * 3
+    garbled = irish.encode("utf-8").decode("cp1252").replace("Dáil Éireann", "Dáil Éireann".encode().decode())
+    (tmp_path / "mojibake.txt").write_bytes(garbled.encode("utf-8"))
     result = ingest_paths([tmp_path])
     texts = {Path(a.origin).name: a.text for a in result.articles}
     assert texts["cp1252.txt"].strip() == french.strip() and texts["sjis.txt"].strip() == japanese.strip()
-    assert {Path(s.origin).name: s.reason for s in result.skipped} == {
-        "mojibake.txt": "text is mojibake (UTF-8 read in another encoding before it got here)"
-    }
+    assert "FÃ©in" in garbled and texts["mojibake.txt"].strip() == irish.strip()
+    assert result.skipped == []
+
+
+def test_mojibake_beyond_repair_is_flagged_never_refused_or_made_worse() -> None:
+    lost = "The minister’s visit drew “strong” reactions in Dublin, officials said on Monday. " * 3
+    # the closing quote's last byte was dropped on the way: that sequence cannot be undone
+    data = lost.encode("utf-8").decode("cp1252", errors="ignore").encode("utf-8")
+    decoded = decode(data, "feed")
+    assert decoded.repaired >= 6 and "minister’s" in decoded.text and "“strong" in decoded.text
+    assert "Ã" not in decoded.text and decoded.note() is not None and "repaired" in decoded.note()  # type: ignore[operator]
+    spoiled = "The minister said the visit went well. " * 2 + "Critics called it â€ a stunt â€ and Ã© worse. "
+    assert [f.kind for f in quality_flags(spoiled)] == ["mis-encoded"]
+    assert quality_flags(lost) == []

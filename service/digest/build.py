@@ -13,6 +13,8 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
+from pathlib import PurePath
+from urllib.parse import urlsplit
 
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
@@ -23,7 +25,7 @@ from service.digest.inputs import DigestInputs, collect
 from service.digest.outputs import write_outputs
 from service.errors import BackendError, BriefingError
 from service.llm import open_chat_model
-from service.models import Digest, DigestStory, DigestTotals, Skipped, Status, Story
+from service.models import Article, Digest, DigestStory, DigestTotals, FurtherStory, Skipped, Status, Story
 from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.run import abrief
 from service.progress import Logged, Progress
@@ -49,6 +51,7 @@ class DigestPlan(BaseModel):
     inputs: dict[str, int] = Field(default_factory=dict)
     skipped: list[Skipped] = Field(default_factory=list)
     stories: list[PlannedStory] = Field(default_factory=list)
+    further: list[FurtherStory] = Field(default_factory=list)
     started_at: datetime
 
 
@@ -123,19 +126,29 @@ def plan_digest(
     progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
     corpus = prepare(inputs.articles, settings, progress=progress)
     limit = settings.digest.max_stories
-    skipped = corpus.skipped + [
-        Skipped(origin=f"story {story.id}", reason=f"ranked below the top {limit} stories")
-        for story in corpus.stories[limit:]
-    ]
-    for skip in inputs.skipped + skipped:
+    for skip in inputs.skipped + corpus.skipped:
         progress.note(f"warning: skipped {skip.origin}: {skip.reason}")
     stories = [PlannedStory(story=story, rank=rank, key=_story_key(story, settings))
                for rank, story in enumerate(corpus.stories[:limit], 1)]
+    further = [_further(story, rank, corpus) for rank, story in enumerate(corpus.stories[limit:], limit + 1)]
+    if further:
+        progress.note(f"{len(further)} stories ranked below the top {limit} are listed, not briefed")
     if fresh:
         store.stories.drop(key)
     plan = DigestPlan(date=key, article_ids=[a.id for a in inputs.articles], inputs=inputs.counts,
-                      skipped=inputs.skipped + skipped, stories=stories, started_at=started)
+                      skipped=inputs.skipped + corpus.skipped, stories=stories, further=further, started_at=started)
     return plan, corpus
+
+
+def _further(story: Story, rank: int, corpus: Corpus) -> FurtherStory:
+    """A story left out by the cap, as a reader scans it: its lead article's title and who reports it."""
+    by_id = {a.article.id: a.article for a in corpus.articles}
+    lead = by_id[story.independent[0][0]]
+    words = lead.text.split()
+    title = lead.title or " ".join(words[:12]) + ("…" if len(words) > 12 else "")
+    sources = [_outlet(by_id[group[0]]) for group in story.independent]
+    return FurtherStory(id=story.id, rank=rank, title=title, sources=sources, article_ids=story.article_ids,
+                        independent_sources=story.independent_sources)
 
 
 def brief_planned(
@@ -194,12 +207,18 @@ def assemble(
         date=plan.date, timezone=settings.digest.timezone,
         status=Status.DONE if all(story.briefing for story in stories) else Status.PARTIAL,
         generated_at=datetime.now(UTC), articles=len(plan.article_ids), inputs=plan.inputs, stories=stories,
-        skipped=plan.skipped, totals=totals,
+        further=plan.further, skipped=plan.skipped, totals=totals,
     )
     if store.digests.finish(plan.date, status=digest.status, digest=digest, run=run):
         for path in write_outputs(digest, store.digests, settings.digest):
             (progress or Logged(log)).note(f"wrote {path}")
     return digest
+
+
+def _outlet(article: Article) -> str:
+    """Who published an article as a reader knows it: its source, its URL's host, else its file's name."""
+    host = urlsplit(article.url).hostname if article.url else None
+    return article.source or host or PurePath(article.origin).name or article.origin
 
 
 def _story_key(story: Story, settings: Settings) -> str:

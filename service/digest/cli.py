@@ -61,7 +61,8 @@ def run(
     )] = None,
     fresh: Annotated[bool, typer.Option(help="brief every story again, ignoring finished ones")] = False,
 ) -> int:
-    """Build (or rebuild) the digest of a date; for cron."""
+    """Build (or rebuild) the digest of a date; for cron. Exit 0 also when stories beyond the cap are
+    only listed; 2 when an input could not be read or a story has no briefing."""
     from service.digest.build import run_digest
     from service.models import Status
 

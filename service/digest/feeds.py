@@ -25,12 +25,12 @@ def read_feed(location: str, *, timeout_s: float) -> IngestResult:
 
     result = IngestResult()
     try:
-        data, found = decode_feed(_fetch(location, timeout_s), location)
+        data, decoded = decode_feed(_fetch(location, timeout_s), location)
     except InputError as err:
         result.skipped.append(Skipped(origin=err.origin, reason=err.reason))
         return result
-    if found:
-        log.warning("feed %s is not in the encoding it declares; read as %s", location, found)
+    if note := decoded.note():
+        log.warning("feed %s: %s", location, note)
     parsed: Any = feedparser.parse(data)
     problem = parsed.get("bozo_exception") if parsed.bozo else None
     # why: feedparser's loose parser turns any broken XML into empty entries; those are not a feed.

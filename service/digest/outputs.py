@@ -52,6 +52,9 @@ def to_markdown(digest: Digest) -> str:
     lines = [f"# Digest for {digest.date}", "", _summary_line(digest), ""]
     for story in digest.stories:
         lines += _story_markdown(story)
+    if digest.further:
+        lines += ["## Further stories", ""]
+        lines += [f"{s.rank}. {md(s.title)} — {md(', '.join(s.sources))}" for s in digest.further] + [""]
     if digest.skipped:
         lines += ["## Skipped", ""] + [f"- {md(s.origin)}: {md(s.reason)}" for s in digest.skipped] + [""]
     return "\n".join(lines)
@@ -85,6 +88,11 @@ def to_html(digest: Digest) -> str:
     ]
     for story in digest.stories:
         parts += _story_html(story)
+    if digest.further:
+        parts.append(f"<h2>Further stories</h2><ol start='{digest.further[0].rank}'>")
+        parts += [f"<li>{e(s.title)} <span class='meta'>— {e(', '.join(s.sources))}</span></li>"
+                  for s in digest.further]
+        parts.append("</ol>")
     if digest.skipped:
         parts.append("<h2>Skipped</h2><ul class='meta'>")
         parts += [f"<li>{e(s.origin)}: {e(s.reason)}</li>" for s in digest.skipped]
@@ -205,5 +213,6 @@ def _sources_line(story: DigestStory) -> str:
 
 
 def _summary_line(digest: Digest) -> str:
+    further = f"{len(digest.further)} more listed below; " if digest.further else ""
     return (f"{len(digest.stories)} stories from {digest.articles} articles ({digest.timezone}); "
-            f"{len(digest.skipped)} inputs skipped.")
+            f"{further}{len(digest.skipped)} inputs skipped.")

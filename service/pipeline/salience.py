@@ -22,7 +22,9 @@ _ENOUGH_NEW = 2  # new specifics from which a sentence counts as wholly new
 _NOT_NAME_KEYS = TITLES | {"the", "elect", "vice", "speaker", "leader"}
 _US = re.compile(r"\b(?:united states(?: of america)?|u\.s\.?(?:a\.?)?|usa|america|americans?)(?!\w)", re.IGNORECASE)
 _CREDITED = re.compile(r"\b[Aa]ccording to (?:the )?(?:[A-Z][\w.’'-]*\s*)+")
-_FLAG_WEIGHT: dict[FlagKind, float] = {"word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5}
+_FLAG_WEIGHT: dict[FlagKind, float] = {
+    "word-spun": 0.4, "machine-translated": 0.85, "other-language": 0.5, "mis-encoded": 0.7,
+}
 
 
 def salience(index: SourceIndex) -> np.ndarray:
