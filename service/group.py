@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from service import numerics
 from service.models import CleanArticle, Story
@@ -20,6 +22,7 @@ _NAME_NOISE = frozenset(
     "the according said us u.s".split()
 )
 _SHINGLE = 5
+_SKELETON_MIN = 8  # names and numbers an article needs before its skeleton can make it a copy
 
 
 @dataclass
@@ -63,28 +66,60 @@ def _events(
     is on; their weight must come from the topic, not from whatever else arrived that day.
     """
     def clusters(members: list[int], threshold: float) -> list[list[int]]:
-        similarity = _similarity([articles[i] for i in members], [profiles[i] for i in members], settings)
-        return [[members[k] for k in cluster] for cluster in _average_linkage(similarity, threshold)]
+        similarity = _Similarity.of([articles[i] for i in members], [profiles[i] for i in members], settings)
+        return sorted([members[part[k]] for k in cluster] for part in similarity.components(threshold)
+                      for cluster in _average_linkage(similarity.block(part, part), threshold))
 
     return [event for topic in clusters(leads, settings.topic_threshold)
             for event in (clusters(topic, settings.story_threshold) if len(topic) > 1 else [topic])]
 
 
-def _similarity(
-    articles: list[CleanArticle], profiles: list[_Profile], settings: GroupSettings
-) -> np.ndarray:
-    """Return pairwise similarity: meaning (embeddings) blended with shared names, numbers and dates."""
-    vectors = np.stack([p.vector for p in profiles])
-    meaning = numerics.similarity(vectors, vectors)
-    entities = _tfidf_cosine([p.terms for p in profiles])
-    weight = settings.entity_weight
-    similarity = (1 - weight) * meaning + weight * entities
-    published = [a.article.published for a in articles]
-    for i, j in zip(*np.triu_indices(len(articles), 1), strict=True):
-        a, b = published[i], published[j]
-        if a and b and abs((a - b).total_seconds()) > settings.max_days_apart * 86400:
-            similarity[i, j] = similarity[j, i] = 0.0
-    return numerics.blended(similarity)
+@dataclass
+class _Similarity:
+    """Similarity among a set of articles: meaning (embeddings) blended with shared names, numbers and
+    dates, zero for articles published too far apart; computed in blocks of rows, never as one n x n
+    matrix, so a day of thousands of articles fits in memory.
+
+    why: average linkage merges two clusters only when their mean similarity reaches the threshold,
+    so only when some pair across them does; clustering each connected part of the graph of pairs at
+    or above the threshold therefore gives exactly the clusters of the whole matrix.
+    """
+
+    vectors: np.ndarray
+    entities: sparse.csr_matrix
+    published: np.ndarray
+    weight: float
+    max_apart_s: float
+
+    @classmethod
+    def of(cls, articles: list[CleanArticle], profiles: list[_Profile], settings: GroupSettings) -> _Similarity:
+        published = np.array([a.article.published.timestamp() if a.article.published else np.nan for a in articles])
+        return cls(np.stack([p.vector for p in profiles]), _tfidf([p.terms for p in profiles]), published,
+                   settings.entity_weight, settings.max_days_apart * 86400)
+
+    def block(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """The similarity of these rows with these columns."""
+        meaning = numerics.similarity(self.vectors[rows], self.vectors[columns])
+        entities = (self.entities[rows] @ self.entities[columns].T).toarray()
+        similarity = (1 - self.weight) * meaning + self.weight * entities
+        apart = np.abs(self.published[rows][:, None] - self.published[columns][None, :]) > self.max_apart_s
+        similarity[apart] = 0.0  # a comparison with an unknown date (nan) is False: never apart
+        return numerics.blended(similarity)
+
+    def components(self, threshold: float, rows_at_once: int = 512) -> list[np.ndarray]:
+        """The connected parts of the graph of pairs at or above the threshold, each as sorted indices."""
+        n = len(self.vectors)
+        everyone = np.arange(n)
+        linked = []
+        for start in range(0, n, rows_at_once):
+            rows = everyone[start:start + rows_at_once]
+            i, j = np.nonzero(self.block(rows, everyone) >= threshold)
+            linked.append((i + start, j))
+        edges_from = np.concatenate([i for i, _ in linked]) if linked else np.array([], dtype=int)
+        edges_to = np.concatenate([j for _, j in linked]) if linked else np.array([], dtype=int)
+        graph = sparse.coo_matrix((np.ones(len(edges_from)), (edges_from, edges_to)), shape=(n, n))
+        _, labels = connected_components(graph, directed=False)
+        return [np.flatnonzero(labels == label) for label in dict.fromkeys(labels)]
 
 
 def _profile(article: CleanArticle, vectors: np.ndarray) -> _Profile:
@@ -114,18 +149,20 @@ def _name_tokens(sentence: str) -> set[str]:
     return tokens
 
 
-def _tfidf_cosine(bags: list[Counter[str]]) -> np.ndarray:
-    """Cosine of tf-idf term vectors; a term every article shares weighs least."""
+def _tfidf(bags: list[Counter[str]]) -> sparse.csr_matrix:
+    """Tf-idf term vectors of unit length, one row per article; a term every article shares weighs least."""
     n = len(bags)
     df = Counter(term for bag in bags for term in bag)
     vocabulary = {term: k for k, term in enumerate(df)}
-    matrix = np.zeros((n, len(vocabulary)))
+    rows, columns, values = [], [], []
     for i, bag in enumerate(bags):
         for term, count in bag.items():
-            matrix[i, vocabulary[term]] = count * math.log((n + 1) / df[term])
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    matrix = matrix / np.where(norms == 0, 1.0, norms)
-    return matrix @ matrix.T
+            rows.append(i)
+            columns.append(vocabulary[term])
+            values.append(count * math.log((n + 1) / df[term]))
+    matrix = sparse.csr_matrix((values, (rows, columns)), shape=(n, len(vocabulary)), dtype=np.float64)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    return sparse.csr_matrix(sparse.diags(1.0 / np.where(norms == 0, 1.0, norms)) @ matrix)
 
 
 def _average_linkage(similarity: np.ndarray, threshold: float) -> list[list[int]]:
@@ -151,7 +188,9 @@ def _average_linkage(similarity: np.ndarray, threshold: float) -> list[list[int]
 
 
 def _copies(profiles: list[_Profile], settings: GroupSettings) -> list[list[int]]:
-    """Fold near-duplicates: same word runs (syndication) or same names and numbers in order (spinning)."""
+    """Fold near-duplicates: same word runs (syndication) or same names and numbers in order (spinning).
+    Only pairs that can reach either threshold are compared (prefix filtering), so a day of thousands
+    of articles does not compare every pair, and the groups are exactly those all pairs would give."""
     parent = list(range(len(profiles)))
 
     def root(i: int) -> int:
@@ -159,10 +198,12 @@ def _copies(profiles: list[_Profile], settings: GroupSettings) -> list[list[int]
             i = parent[i]
         return i
 
-    for i in range(len(profiles)):
-        for j in range(i + 1, len(profiles)):
-            if root(i) != root(j) and is_copy(profiles[i], profiles[j], settings):
-                parent[root(j)] = root(i)
+    shingled = _similar_pairs([p.shingles for p in profiles], settings.copy_shingle_jaccard)
+    skeletal = _similar_pairs([_pairs(p.skeleton) if len(p.skeleton) >= _SKELETON_MIN else set() for p in profiles],
+                              settings.copy_skeleton_jaccard)
+    for i, j in sorted(shingled | skeletal):
+        if root(i) != root(j) and is_copy(profiles[i], profiles[j], settings):
+            parent[root(j)] = root(i)
     groups: dict[int, list[int]] = {}
     for i in range(len(profiles)):
         groups.setdefault(root(i), []).append(i)
@@ -173,9 +214,28 @@ def is_copy(a: _Profile, b: _Profile, settings: GroupSettings) -> bool:
     """Tell whether two articles are one source: shared word runs, or a shared skeleton of names and numbers."""
     if _jaccard(a.shingles, b.shingles) >= settings.copy_shingle_jaccard:
         return True
-    if min(len(a.skeleton), len(b.skeleton)) < 8:
+    if min(len(a.skeleton), len(b.skeleton)) < _SKELETON_MIN:
         return False
     return _jaccard(_pairs(a.skeleton), _pairs(b.skeleton)) >= settings.copy_skeleton_jaccard
+
+
+def _similar_pairs(sets: list[set[tuple[str, ...]]], threshold: float) -> set[tuple[int, int]]:
+    """Every pair (i < j) of sets whose Jaccard similarity can reach `threshold`, and few others.
+
+    why: two sets with Jaccard >= t share at least ceil(t * |x|) of x's members, so they share one
+    among x's first |x| - ceil(t * |x|) + 1 members in any fixed order; ordered rarest first, those
+    prefixes are short lists of rare members, and only sets meeting in them are candidates.
+    """
+    frequency = Counter(member for members in sets for member in members)
+    holders: dict[tuple[str, ...], list[int]] = {}
+    pairs: set[tuple[int, int]] = set()
+    for i, members in enumerate(sets):
+        shared_at_least = math.ceil(threshold * len(members) - 1e-9)  # why: 0.6 * 5 is 3.0000000000000004
+        for member in sorted(members, key=lambda m: (frequency[m], m))[:len(members) - shared_at_least + 1]:
+            seen = holders.setdefault(member, [])
+            pairs.update((j, i) for j in seen)
+            seen.append(i)
+    return pairs
 
 
 def _pairs(sequence: list[str]) -> set[tuple[str, ...]]:

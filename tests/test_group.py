@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 
+from service import group as group_module
 from service.clean import clean_article
 from service.disagree import disputed, find_disagreements
 from service.embeddings import Embedder, get_embedder
@@ -15,8 +19,9 @@ from service.group import group_stories
 from service.ingest import ingest_paths
 from service.models import Article, CleanArticle, Story
 from service.settings import GroupSettings
-from tests.conftest import EXAMPLES, addressed
+from tests.conftest import EXAMPLES, ROOT, addressed
 
+NEWS = ROOT / "evals" / "data" / "faithfulness" / "summedits_news.json"  # 25 news documents
 # A word spinner's substitutions, as seen in example 003.
 SPIN = {"the": "nan", "in": "successful", "with": "pinch", "about": "astir", "use": "usage", "have": "person",
         "be": "beryllium", "range": "scope", "inside": "wrong", "just": "conscionable", "left": "near"}
@@ -155,3 +160,62 @@ def test_a_sentence_stating_one_side_of_a_dispute_is_marked(examples: list[Clean
     assert disputed("ATACMS can reach about 62 miles.", found) == ["ATACMS range"]  # 100 km
     assert disputed("HIMARS has a range of 40 miles.", found) == []
     assert disputed("Biden authorised their use on Sunday.", found) == []
+
+
+def test_copies_are_found_without_comparing_every_pair_and_as_all_pairs_would(
+    examples: list[CleanArticle], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    news = sorted({e["doc"] for e in json.loads(NEWS.read_text(encoding="utf-8"))})
+    texts = [a.article.text for a in examples] + news
+    variants = []
+    for n, text in enumerate(texts):
+        lines = text.splitlines()
+        variants += [
+            "Reprinted with permission.\n" + text,  # syndicated
+            _spin(text),  # spun
+            "\n".join(lines[: max(1, len(lines) * 2 // 3)]),  # cut short
+            "\n".join(line for k, line in enumerate(lines) if k % 3 != n % 3),  # a third of the lines dropped
+        ]
+    batch = [_article(t) for t in texts + variants]
+    profiles = [group_module._profile(a, np.ones((1, 4))) for a in batch]
+    settings = GroupSettings()
+    every_pair = list(range(len(batch)))
+    for i, j in itertools.combinations(range(len(batch)), 2):
+        if group_module.is_copy(profiles[i], profiles[j], settings):
+            old, new = every_pair[j], every_pair[i]
+            every_pair = [new if r == old else r for r in every_pair]
+    expected = sorted(sorted(k for k in range(len(batch)) if every_pair[k] == r) for r in set(every_pair))
+    compared = 0
+    real = group_module.is_copy
+
+    def counted(*args: object) -> bool:
+        nonlocal compared
+        compared += 1
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(group_module, "is_copy", counted)
+    found = sorted(sorted(g) for g in group_module._copies(profiles, settings))
+    assert found == expected and sum(len(g) > 1 for g in expected) >= 20
+    assert compared < len(batch) * (len(batch) - 1) / 2 / 10  # a small share of the 10,585 pairs
+
+
+@pytest.mark.parametrize("threshold", [GroupSettings().topic_threshold, GroupSettings().story_threshold])
+def test_clustering_by_parts_in_blocks_of_rows_gives_the_clusters_of_the_whole_matrix(
+    examples: list[CleanArticle], embedder: Embedder, threshold: float
+) -> None:
+    news = sorted({e["doc"] for e in json.loads(NEWS.read_text(encoding="utf-8"))})
+    day = datetime(2024, 11, 18, tzinfo=UTC)
+    batch = [*examples, _article(FOOTBALL), _article(RATES, published=day)] + [
+        _article(text, published=day + timedelta(days=n % 5)) for n, text in enumerate(news)
+    ]
+    index = SourceIndex.build(batch)
+    index.embed(embedder)
+    profiles = [group_module._profile(a, index.vectors_of(a.article.id)) for a in batch]
+    similarity = group_module._Similarity.of(batch, profiles, GroupSettings())
+    everyone = np.arange(len(batch))
+    whole = group_module._average_linkage(similarity.block(everyone, everyone), threshold)
+    parts = similarity.components(threshold, rows_at_once=7)
+    assert sum(map(len, parts)) == len(batch) and len(parts) > 1
+    by_parts = [[int(part[k]) for k in c] for part in parts
+                for c in group_module._average_linkage(similarity.block(part, part), threshold)]
+    assert sorted(by_parts) == sorted(whole) and any(len(c) > 1 for c in whole)
