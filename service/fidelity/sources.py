@@ -35,6 +35,7 @@ class SourceIndex:
     # why: several stages rank the same index's sentences (reading, the fallback, the timeline, the
     # title); pipeline.salience scores them once per index and keeps the scores here
     salience: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _rows: dict[str, list[int]] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_texts(cls, texts: dict[str, str]) -> SourceIndex:
@@ -105,8 +106,11 @@ class SourceIndex:
 
     def rows_of(self, article_ids: list[str]) -> np.ndarray:
         """Return the row numbers of the sentences of the given articles."""
-        wanted = set(article_ids)
-        return np.array([i for i, s in enumerate(self.sentences) if s.article_id in wanted], dtype=int)
+        if self._rows is None:  # why: a day of thousands of articles asks once per article
+            self._rows = {}
+            for i, s in enumerate(self.sentences):
+                self._rows.setdefault(s.article_id, []).append(i)
+        return np.array(sorted(i for a in dict.fromkeys(article_ids) for i in self._rows.get(a, [])), dtype=int)
 
 
 # Substitutes of the common article spinner that are not English where it puts them ("astatine"
