@@ -90,17 +90,24 @@ def story_lines(briefing: Briefing, number: dict[str, int], heading: str) -> lis
     """One story's summary, key points, disagreements and timeline, under headings of this level."""
     lines = [summary_cited(briefing, number), ""]
     lines += [f"{heading} Key points", ""]
-    lines += [f"- {cited(p, number)} {_support(p)}" for p in briefing.key_points]
+    lines += [f"- {cited(p, number)} _({evidence_note(p)})_" for p in briefing.key_points]
     lines.append("")
     if briefing.disagreements:
         lines += [f"{heading} Where sources disagree", ""]
         lines += [f"- {md(dispute.about)}: {claims_cited(dispute, number)}" for dispute in briefing.disagreements]
         lines.append("")
-    if briefing.timeline:
+    if placed := placed_timeline(briefing):
         lines += [f"{heading} Timeline", ""]
-        lines += [timeline_line(entry, number) for entry in briefing.timeline]
+        lines += [timeline_line(entry, number) for entry in placed]
         lines.append("")
     return lines
+
+
+def placed_timeline(briefing: Briefing) -> list[TimelineEntry]:
+    """The timeline a reader is shown: its events with a date they can place, and only when there
+    are two or more (one event is not a timeline; unplaced ones stay in the JSON)."""
+    placed = [entry for entry in briefing.timeline if entry.date.when]
+    return placed if len(placed) >= 2 else []
 
 
 def when_line(briefing: Briefing) -> str:
@@ -113,12 +120,11 @@ def when_line(briefing: Briefing) -> str:
 
 
 def timeline_date(entry: TimelineEntry) -> tuple[str, str]:
-    """An event's date as a reader reads it (or 'date unresolved'), and how the source wrote it."""
+    """A placed event's date as a reader reads it, and how the source wrote it."""
     mention = entry.date
-    if mention.when:
-        when = f"week of {mention.when}" if mention.precision == "week" else mention.when
-        return when, f" (“{mention.said}”)" if mention.said.strip() != mention.when else ""
-    return "date unresolved", f" (“{mention.said}”: no publication date to resolve it)"
+    when = mention.when or mention.said
+    when = f"week of {when}" if mention.precision == "week" else when
+    return when, f" (“{mention.said}”)" if mention.said.strip() != mention.when else ""
 
 
 def timeline_line(entry: TimelineEntry, number: dict[str, int]) -> str:
@@ -174,8 +180,9 @@ def source_count(point: KeyPoint) -> str:
     return _count(point.independent_sources, "source")
 
 
+# What a reader is told of a point's evidence instead of the judge's raw score (kept in the JSON).
 _ORIGIN_LABEL: dict[KeyPointOrigin, str] = {
-    "llm": "verified", "extract": "quoted from source", "edited": "from source, grading words left out",
+    "llm": "rewritten, checked against the source", "extract": "quoted", "edited": "quoted, grading words left out",
 }
 
 
@@ -183,9 +190,9 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _support(point: KeyPoint) -> str:
-    label = _ORIGIN_LABEL[point.origin]
-    return f"_({source_count(point)}; support {point.support:.2f}, {label})_"
+def evidence_note(point: KeyPoint) -> str:
+    """How many sources support a point and how it was made from them, e.g. '3 sources; quoted'."""
+    return f"{source_count(point)}; {_ORIGIN_LABEL[point.origin]}"
 
 
 def _clip(text: str, limit: int = 90) -> str:

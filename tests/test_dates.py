@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from service.dates import find_dates
-from service.models import Article
+from service.models import Article, Briefing, RunRecord, TimelineEntry
 from service.pipeline.prepare import prepare
 from service.pipeline.timeline import date_span, timeline
+from service.render import to_markdown
 from tests.conftest import make_settings
 
 MONDAY = datetime(2024, 11, 18, 9, tzinfo=UTC)
@@ -98,3 +99,26 @@ def test_an_event_is_dated_by_when_it_happened_not_by_the_period_it_ends() -> No
     corpus = prepare(articles, make_settings())
     events = timeline([], corpus.index, {a.id: MONDAY for a in articles}, limit=6)
     assert [(e.date.said, e.date.when) for e in events] == [("last Friday", "2024-11-15")]
+
+
+def test_a_reader_sees_a_timeline_only_of_placed_events_and_only_when_two_or_more() -> None:
+    texts = {
+        "wire": "The council approved the budget on Sunday after a debate. Work on the bridge will start in March.",
+        "post": "The previous budget was passed in December 2023. Residents protested yesterday outside the hall.",
+    }
+    articles = [Article(id=Article.make_id(t), text=t, origin=name, published=MONDAY) for name, t in texts.items()]
+    corpus = prepare(articles, make_settings())
+    dated = timeline([], corpus.index, {a.id: a.published for a in articles}, limit=6)
+    unplaced = timeline([], corpus.index, {a.id: None for a in articles}, limit=6)
+    run = RunRecord(model="m", prompts={})
+
+    def shown(events: list[TimelineEntry]) -> str:
+        briefing = Briefing(title="Budget", summary="s", key_points=[], sources=[], run=run, timeline=events)
+        return to_markdown(briefing)
+
+    placed = shown(dated)
+    assert "## Timeline" in placed and placed.count("\n- **") == 4 and "**2025-03**" in placed
+    assert "## Timeline" not in shown(dated[:1])  # one event is not a timeline
+    assert sum(e.date.when is None for e in unplaced) >= 2
+    partly = shown([e for e in unplaced if e.date.when] + [e for e in unplaced if not e.date.when])
+    assert "unresolved" not in partly and "## Timeline" not in shown([e for e in unplaced if not e.date.when])

@@ -223,8 +223,10 @@ def test_markdown_output_cites_points_and_lists_drops(recorded: tuple[Briefing, 
         assert all(re.search(r"\[\d\]", line) for line in bullets)
     assert md.count("## Sources") == 1
     assert "## Dropped before summarising" in md and "meta-commentary" in md
-    # the example files carry no publication date: each section says so rather than going undated
+    # the example files carry no publication date: each section says so rather than going undated,
+    # and shows no timeline, since none of its events can be placed (they stay in the JSON)
     assert md.count("_When: not known (no publication date); ") == len(briefing.sections) == 2
+    assert all(s.timeline for s in briefing.sections) and "Timeline" not in md and "unresolved" not in md
 
 
 def test_every_point_counts_its_independent_sources_and_the_title_is_a_headline(
@@ -234,7 +236,9 @@ def test_every_point_counts_its_independent_sources_and_the_title_is_a_headline(
     assert all(p.independent_sources == len(set(p.sources)) >= 1 for p in _points(briefing))
     points_md = to_markdown(briefing).split("### Key points", 1)[1].split("\n#", 1)[0]
     bullets = [line for line in points_md.splitlines() if line.startswith("- ")]
-    assert bullets and all(re.search(r"\(\d sources?; support", line) for line in bullets)
+    evidence = r"_\(\d sources?; (quoted|quoted, grading words left out|rewritten, checked against the source)\)_$"
+    assert bullets and all(re.search(evidence, line) for line in bullets)
+    assert not re.search(r"support \d|\b0\.\d\d\b", to_markdown(briefing))  # the raw score is for tools
     for section in briefing.sections:
         assert "briefing from" not in section.title and len(section.title.split()) >= 4
         assert not re.fullmatch(r"[A-Z][\w-]*(, [A-Z][\w-]*)+", section.title.split(":")[0])  # not a list of names

@@ -14,9 +14,10 @@ from service.errors import ConfigError
 from service.models import Digest, DigestStory, KeyPoint
 from service.render import (
     cited,
+    evidence_note,
     md,
+    placed_timeline,
     refs,
-    source_count,
     source_line,
     source_name,
     source_numbers,
@@ -115,12 +116,12 @@ def _story_html(story: DigestStory) -> list[str]:
         *_continues_html(story, number),
         f"<p>{summary or e(brief.summary)}</p><ul>",
         *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)} "
-          f"<span class='meta'>({source_count(p)})</span></li>" for p in brief.key_points),
+          f"<span class='meta'>({e(evidence_note(p))})</span></li>" for p in brief.key_points),
         "</ul>",
     ]
-    if brief.timeline:
+    if placed := placed_timeline(brief):
         parts.append("<ol class='timeline'>")
-        for entry in brief.timeline:
+        for entry in placed:
             when, said = timeline_date(entry)
             parts.append(f"<li><b>{e(when)}</b>{e(said)}: {e(entry.text)}<sup>{refs(entry.sources, number)}</sup></li>")
         parts.append("</ol>")
