@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,6 +19,20 @@ _lock = threading.Lock()
 _loaded: list[Embedder] = []
 
 
+@dataclass(frozen=True)
+class ArticleVectors:
+    """An article's sentence vectors, one row per sentence, and a digest of the sentences they are
+    of (so vectors kept from an earlier split of the article are never misread as this one's)."""
+
+    sentences_key: str
+    vectors: np.ndarray
+
+    @staticmethod
+    def key(sentences: list[str]) -> str:
+        """The digest of an article's sentences, in order."""
+        return hashlib.sha256("\n".join(sentences).encode()).hexdigest()[:32]
+
+
 class Embedder:
     """Encode sentences into unit vectors; cosine similarity is then a dot product."""
 
@@ -26,6 +42,12 @@ class Embedder:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.encoded = 0  # texts run through the model, for tests and benchmarks
+
+    @property
+    def fingerprint(self) -> str:
+        """What its vectors depend on (the model's weights, tokenizer, truncation): stored vectors
+        made by another model are not reused."""
+        return str(self.model.fingerprint)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Return one L2-normalised row per text (the model pools and normalises); a text seen

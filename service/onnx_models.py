@@ -118,6 +118,9 @@ class OnnxModel:
         self.path = checked_file(folder, file, manifest)
         self.tokenizer_path = checked_file(folder, TOKENIZER, manifest)
         self.max_tokens = max_tokens
+        # what decides the model's output: its weights, its tokenizer and where it truncates
+        made_by = f"{manifest.files[file]}:{manifest.files[TOKENIZER]}:{max_tokens}"
+        self.fingerprint = hashlib.sha256(made_by.encode()).hexdigest()[:32]
         self.threads = _process_threads if threads is None else threads
         self._lock = threading.Lock()
 

@@ -25,6 +25,7 @@ from service.cli import main
 from service.digest import build
 from service.digest.feeds import read_feed
 from service.digest.schedule import digest_day, missed_days, next_run
+from service.embeddings import get_embedder
 from service.errors import ConfigError
 from service.ingest import ingest_paths
 from service.llm import build_chat_model
@@ -120,6 +121,7 @@ def test_digest_run_on_the_examples_writes_two_stories_with_the_range_dispute_an
     assert again.totals.stories_reused == 0 and again.totals.llm_calls == digest.totals.llm_calls
     store = Store(database_url)
     assert (_count(store, DigestRow), _count(store, DigestStoryRow)) == (1, 2)  # replaced, never duplicated
+    assert set(store.vectors.get(ids, get_embedder().fingerprint)) == set(ids)  # kept with the articles
     assert len(feedparser.parse((cli_env / "feed.atom").read_bytes()).entries) == 1
 
 

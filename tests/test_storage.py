@@ -8,15 +8,21 @@ import inspect
 import typing
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from service.embeddings import Embedder
+from service.ingest import ingest_paths
 from service.models import Briefing, Digest, ErrorKind, RunRecord, Status
+from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
+from service.pipeline.prepare import prepare
 from service.requests import ArticleIn, StoredRequest
 from service.storage import Store, tables
 from service.storage.articles import ArticleRepository
 from service.storage.briefings import BriefingRepository
 from service.storage.digests import DigestRepository, StoryRepository
 from service.storage.records import BriefingRecord, BriefingState, DigestRecord
+from tests.conftest import EXAMPLES, make_settings
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
 INSIDE = (SERVICE / "storage", SERVICE / "migrations")
@@ -93,3 +99,25 @@ def test_a_digest_and_its_story_briefings_read_back_as_models(tmp_path: Path) ->
     assert store.digests.earlier("2024-11-19", days=3) == [digest]
     store.stories.drop("2024-11-18", keep=set())
     assert store.stories.get("2024-11-18", "story-1") is None
+
+
+def test_sentence_vectors_kept_with_their_article_are_never_computed_again(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    store.migrate()
+    articles = ingest_paths([EXAMPLES]).articles
+    ids = [a.id for a in articles]
+    embedder = Embedder(OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens), cached=0)
+    settings = make_settings()
+    first = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
+    assert embedder.encoded > 100 and store.vectors.save(first.vectors, embedder.fingerprint) == len(articles)
+    assert store.vectors.save(first.vectors, embedder.fingerprint) == 0  # kept once
+    embedder.encoded = 0
+    again = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
+    assert embedder.encoded == 0 and again.stories == first.stories
+    assert again.index.vectors is not None and first.index.vectors is not None
+    assert np.array_equal(again.index.vectors, first.index.vectors)
+    assert store.vectors.get(ids, "another model") == {}  # another model's vectors are not these
+    shorter = make_settings()
+    shorter.pipeline.max_article_sentences = 5  # other sentences: the kept vectors are not theirs
+    prepare(articles, shorter, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
+    assert embedder.encoded > 0

@@ -23,12 +23,13 @@ from service.aio import run_sync
 from service.digest.continuity import link_earlier
 from service.digest.inputs import DigestInputs, collect
 from service.digest.outputs import write_outputs
+from service.embeddings import get_embedder
 from service.errors import BackendError, BriefingError
 from service.llm import open_chat_model
 from service.models import Article, Digest, DigestStory, DigestTotals, FurtherStory, Skipped, Status, Story
 from service.pipeline.prepare import Corpus, prepare
 from service.pipeline.run import abrief
-from service.progress import Logged, Progress
+from service.progress import QUIET, Logged, Progress
 from service.settings import Settings
 from service.storage import Store
 
@@ -124,7 +125,7 @@ def plan_digest(
     key = day.isoformat()
     inputs = collect(day, store.articles, settings.digest)
     progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
-    corpus = prepare(inputs.articles, settings, progress=progress)
+    corpus = prepare_kept(inputs.articles, store, settings, progress=progress)
     limit = settings.digest.max_stories
     for skip in inputs.skipped + corpus.skipped:
         progress.note(f"warning: skipped {skip.origin}: {skip.reason}")
@@ -213,6 +214,17 @@ def assemble(
         for path in write_outputs(digest, store.digests, settings.digest):
             (progress or Logged(log)).note(f"wrote {path}")
     return digest
+
+
+def prepare_kept(articles: list[Article], store: Store, settings: Settings, *, progress: Progress = QUIET) -> Corpus:
+    """Prepare articles, reusing the sentence vectors stored with them and storing the new ones, so
+    no stored article is embedded twice (a rerun, a later day, another worker)."""
+    embedder = get_embedder()
+    ids = [a.id for a in articles]
+    corpus = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint),
+                     progress=progress)
+    store.vectors.save(corpus.vectors, embedder.fingerprint)
+    return corpus
 
 
 def _outlet(article: Article) -> str:

@@ -8,15 +8,15 @@ a text again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from service.addressed import get_address_model
 from service.clean import clean_article, paragraphs_of
 from service.disagree import find_disagreements
-from service.embeddings import DIMENSIONS, Embedder, get_embedder
+from service.embeddings import DIMENSIONS, ArticleVectors, Embedder, get_embedder
 from service.fidelity.sources import SourceIndex
 from service.group import group_stories
 from service.models import DROPPED_TEXT_CHARS, Article, CleanArticle, Disagreement, Dropped, Paragraph, Skipped, Story
@@ -36,6 +36,7 @@ class Corpus:
     embedder: Embedder
     stories: list[Story]
     disagreements: dict[str, list[Disagreement]]
+    vectors: dict[str, ArticleVectors] = field(default_factory=dict)  # every input article's, to keep
 
     def briefed(self, stories: list[Story]) -> list[CleanArticle]:
         """Return the articles a briefing of these stories reads: one copy per independent source
@@ -50,20 +51,30 @@ def prepare(
     *,
     skipped: list[Skipped] | None = None,
     embedder: Embedder | None = None,
+    stored: Mapping[str, ArticleVectors] | None = None,
     progress: Progress = QUIET,
 ) -> Corpus:
-    """Embed every sentence once, clean the articles (dropping paragraphs addressed to an AI or the
-    reader), group stories and find disagreements."""
+    """Embed every sentence once (none of an article whose vectors are `stored` for the same
+    sentences), clean the articles (dropping paragraphs addressed to an AI or the reader), group
+    stories and find disagreements."""
     skipped = list(skipped or [])
     embedder = embedder or get_embedder()
     split, cut = {}, {}
     for article in articles:
         split[article.id], cut[article.id] = _bounded(article, settings.pipeline.max_article_sentences)
-    texts = list(dict.fromkeys(s for paragraphs in split.values() for p in paragraphs for s in p.sentences))
-    progress.note(f"embedding {len(texts)} sentences of {len(articles)} articles")
+    sentences_of = {a: [s for p in paragraphs for s in p.sentences] for a, paragraphs in split.items()}
+    kept = {a: v for a, v in (stored or {}).items()
+            if a in sentences_of and v.sentences_key == ArticleVectors.key(sentences_of[a])}
+    vectors = {s: row for a, v in kept.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
+    fresh = (s for a, said in sentences_of.items() if a not in kept for s in said)
+    texts = [s for s in dict.fromkeys(fresh) if s not in vectors]
+    progress.note(f"embedding {len(texts)} sentences of {len(articles) - len(kept)} articles "
+                  f"({len(kept)} articles' vectors kept from before)")
     # why: every sentence is embedded once, here: the address model reads the vectors while
     # cleaning, and the kept sentences' vectors become the source index
-    vectors = dict(zip(texts, embedder.encode(texts), strict=True))
+    vectors.update(zip(texts, embedder.encode(texts), strict=True))
+    by_article = {a: kept.get(a) or ArticleVectors(ArticleVectors.key(said), _rows(said, vectors))
+                  for a, said in sentences_of.items()}
     model = get_address_model()
 
     def addressed(sentence: str) -> bool:
@@ -88,8 +99,12 @@ def prepare(
     disagreements = {s.id: find_disagreements([by_id[g[0]] for g in s.independent]) for s in stories}
     return Corpus(
         articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
-        disagreements=disagreements,
+        disagreements=disagreements, vectors=by_article,
     )
+
+
+def _rows(sentences: list[str], vectors: dict[str, np.ndarray]) -> np.ndarray:
+    return np.stack([vectors[s] for s in sentences]) if sentences else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
 
 def _bounded(article: Article, most: int) -> tuple[list[Paragraph], list[Dropped]]:

@@ -10,6 +10,7 @@ from service.storage.briefings import BriefingRepository
 from service.storage.database import Database
 from service.storage.digests import DigestRepository, StoryRepository
 from service.storage.records import TaskStats
+from service.storage.vectors import VectorRepository
 
 
 class Store:
@@ -21,6 +22,7 @@ class Store:
         self.briefings = BriefingRepository(self.db)
         self.digests = DigestRepository(self.db)
         self.stories = StoryRepository(self.db)
+        self.vectors = VectorRepository(self.db)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""

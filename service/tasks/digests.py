@@ -22,9 +22,10 @@ from service.digest.build import (
     brief_planned,
     failure,
     plan_digest,
+    prepare_kept,
 )
 from service.models import DigestStory, ErrorKind, Status
-from service.pipeline.prepare import Corpus, prepare
+from service.pipeline.prepare import Corpus
 from service.progress import Logged
 from service.storage import Store
 from service.tasks.app import Runtime, runtime_of
@@ -64,7 +65,7 @@ def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
             _CORPORA.move_to_end(key)
             return _CORPORA[key]
     by_id = {a.id: a for a in runtime.store.articles.by_ids(plan.article_ids)}
-    corpus = prepare([by_id[i] for i in plan.article_ids if i in by_id], runtime.settings)
+    corpus = prepare_kept([by_id[i] for i in plan.article_ids if i in by_id], runtime.store, runtime.settings)
     with _CORPORA_LOCK:
         _CORPORA[key] = corpus
         while len(_CORPORA) > 4:
