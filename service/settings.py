@@ -192,6 +192,10 @@ class QueueSettings(BaseModel):
     max_retries: int = Field(3, ge=0, le=20, description="Retries of a task whose LLM backend was unavailable.")
     retry_backoff_s: float = Field(10.0, gt=0, description="First retry delay; it doubles with each retry.")
     tick_s: float = Field(30.0, ge=0.5, description="Seconds between schedule ticks (daily digest, resending).")
+    embed_chunk_articles: int = Field(
+        200, ge=1, description="A digest run with more articles than this to embed sends them to the workers in "
+        "chunks of this many, embedded in parallel; fewer are embedded in the run's own task.",
+    )
     resend_after_s: float = Field(
         60.0, ge=1, description="A job still queued this long (its message was lost, e.g. the broker was away) "
         "is sent again; a second copy of a task does nothing."

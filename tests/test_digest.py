@@ -35,6 +35,7 @@ from service.resources import MIGRATIONS_DIR
 from service.settings import DigestSettings, Settings
 from service.storage import Store
 from service.storage.tables import DigestRow, DigestStoryRow
+from service.tasks import digests as digest_tasks
 from service.tasks.app import make_celery
 from service.tasks.queue import Queue
 from service.tasks.schedule import tick_once
@@ -363,6 +364,35 @@ def test_the_daily_run_is_requested_once_when_its_time_comes(settings: Settings,
     assert tick_once(store, settings, queue, datetime(2024, 11, 22, 6, 1, tzinfo=UTC))["requested"] == 1
 
 
+def test_a_large_day_is_embedded_in_chunks_by_the_workers_and_gives_the_same_digest(
+    tmp_path: Path, llm_base_url: str, record_mode: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
+    settings.digest.output_dir = str(tmp_path / "out")
+    settings.queue.embed_chunk_articles = 1  # four articles: four chunks
+    chunks: list[list[str]] = []
+    real = digest_tasks.embed_stored
+
+    def embed(ids: list[str], *args: Any) -> int:
+        chunks.append(ids)
+        return real(ids, *args)
+
+    monkeypatch.setattr(digest_tasks, "embed_stored", embed)
+    app = create_app(settings, model=build_chat_model(settings.llm, llm_base_url), inline_jobs=True)
+    articles = [{"text": a.text, "published": "2024-11-18T12:00:00Z"} for a in ingest_paths([EXAMPLES]).articles]
+    with TestClient(app) as client:
+        assert client.post("/v1/articles", json={"articles": articles}, headers=KEY).status_code == 201
+        with cassette("test_digest/http", record_mode):  # the same story requests as test_digests_over_http
+            assert client.post(f"/v1/digests/{DAY}/run", headers=KEY).status_code == 202
+        done = client.get(f"/v1/digests/{DAY}").json()
+    ids = _ids()
+    assert sorted(chunks) == sorted([i] for i in ids)  # each article embedded once, in its own task
+    assert done["status"] == "done" and [sorted(s["article_ids"]) for s in done["stories"]] == [
+        sorted(ids[1:]), [ids[0]]]
+    store: Store = app.state.store
+    assert set(store.vectors.get(ids, get_embedder().fingerprint)) == set(ids)
+
+
 def test_digests_over_http(tmp_path: Path, llm_base_url: str, record_mode: str) -> None:
     settings = make_settings(api_keys="k1", database_url=f"sqlite:///{tmp_path / 'b.db'}")
     settings.digest.output_dir = str(tmp_path / "out")
@@ -469,7 +499,8 @@ def test_digest_files_written_at_the_same_moment_never_collide(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("step", "target"), [
-    ("planning", "service.tasks.digests.plan_digest"),
+    ("collecting", "service.tasks.digests.collect"),
+    ("planning", "service.tasks.digests.plan_collected"),
     ("sending its stories", "service.tasks.digests.chord"),
     ("assembling", "service.storage.digests.DigestRepository.earlier"),
 ])

@@ -166,6 +166,7 @@ def test_a_poisoned_job_fails_after_bounded_retries_and_never_blocks_the_queue(
 def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_out(
     env: dict[str, str], database_url: str, tmp_path: Path
 ) -> None:
+    env = {**env, "BRIEFING_QUEUE__EMBED_CHUNK_ARTICLES": "2"}  # the day's four articles: two chunks to embed
     store = Store(database_url)
     with ExitStack() as stack:
         apis = [stack.enter_context(serve(env, tmp_path / f"serve{n}.log")) for n in range(2)]
@@ -185,6 +186,7 @@ def test_two_api_processes_and_two_workers_run_each_job_once_and_fan_a_digest_ou
     assert digest is not None and digest.runs == 1 and digest.digest is not None and len(digest.digest.stories) == 2
     logs = "".join((tmp_path / f"worker{n}.log").read_text() for n in range(2))
     assert logs.count("briefing.brief_story[") >= 2  # one task per story
+    assert logs.count("briefing.embed_articles[") >= 2 and "briefing.resume_digest[" in logs
 
 
 def test_the_schedule_resends_only_what_the_broker_lacks(

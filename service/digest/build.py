@@ -27,7 +27,7 @@ from service.embeddings import get_embedder
 from service.errors import BackendError, BriefingError
 from service.llm import open_chat_model
 from service.models import Article, Digest, DigestStory, DigestTotals, FurtherStory, Skipped, Status, Story
-from service.pipeline.prepare import Corpus, prepare
+from service.pipeline.prepare import Corpus, prepare, sentence_vectors
 from service.pipeline.run import abrief
 from service.progress import QUIET, Logged, Progress
 from service.settings import Settings
@@ -54,6 +54,29 @@ class DigestPlan(BaseModel):
     stories: list[PlannedStory] = Field(default_factory=list)
     further: list[FurtherStory] = Field(default_factory=list)
     started_at: datetime
+
+
+class CollectedDay(BaseModel):
+    """A digest run's collected inputs, its articles by id: small enough to pass through the queue."""
+
+    date: str
+    article_ids: list[str]
+    counts: dict[str, int] = Field(default_factory=dict)
+    skipped: list[Skipped] = Field(default_factory=list)
+    fresh: bool = False
+    started_at: datetime
+
+    @classmethod
+    def of(cls, day: str, inputs: DigestInputs, *, fresh: bool, started_at: datetime) -> CollectedDay:
+        """The message form of collected inputs."""
+        return cls(date=day, article_ids=[a.id for a in inputs.articles], counts=inputs.counts,
+                   skipped=inputs.skipped, fresh=fresh, started_at=started_at)
+
+    def inputs(self, store: Store) -> DigestInputs:
+        """The inputs again, their articles read back from the store in the order collected."""
+        by_id = {a.id: a for a in store.articles.by_ids(self.article_ids)}
+        return DigestInputs(articles=[by_id[i] for i in self.article_ids if i in by_id], counts=self.counts,
+                            skipped=self.skipped)
 
 
 class StoryResult(BaseModel):
@@ -122,9 +145,17 @@ def plan_digest(
 ) -> tuple[DigestPlan, Corpus]:
     """Read the date's inputs, prepare them once, and rank the stories to brief."""
     started = datetime.now(UTC)
-    key = day.isoformat()
     inputs = collect(day, store.articles, settings.digest)
-    progress.note(f"{key}: {len(inputs.articles)} articles ({_counts(inputs)})")
+    progress.note(f"{day.isoformat()}: {len(inputs.articles)} articles ({_counts(inputs)})")
+    return plan_collected(day, inputs, store, settings, fresh=fresh, started=started, progress=progress)
+
+
+def plan_collected(
+    day: date, inputs: DigestInputs, store: Store, settings: Settings, *, fresh: bool, started: datetime,
+    progress: Progress,
+) -> tuple[DigestPlan, Corpus]:
+    """Prepare a date's collected articles once and rank the stories to brief."""
+    key = day.isoformat()
     corpus = prepare_kept(inputs.articles, store, settings, progress=progress)
     limit = settings.digest.max_stories
     for skip in inputs.skipped + corpus.skipped:
@@ -214,6 +245,20 @@ def assemble(
         for path in write_outputs(digest, store.digests, settings.digest):
             (progress or Logged(log)).note(f"wrote {path}")
     return digest
+
+
+def unembedded(articles: list[Article], store: Store) -> list[str]:
+    """The ids of the articles with no sentence vectors stored by the current embedding model."""
+    ids = [a.id for a in articles]
+    kept = store.vectors.get(ids, get_embedder().fingerprint)
+    return [i for i in ids if i not in kept]
+
+
+def embed_stored(ids: list[str], store: Store, settings: Settings) -> int:
+    """Embed stored articles' sentences and keep the vectors with them; return how many were kept."""
+    embedder = get_embedder()
+    vectors = sentence_vectors(store.articles.by_ids(ids), settings, embedder=embedder)
+    return store.vectors.save(vectors, embedder.fingerprint)
 
 
 def prepare_kept(articles: list[Article], store: Store, settings: Settings, *, progress: Progress = QUIET) -> Corpus:

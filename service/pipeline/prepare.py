@@ -63,18 +63,10 @@ def prepare(
     for article in articles:
         split[article.id], cut[article.id] = _bounded(article, settings.pipeline.max_article_sentences)
     sentences_of = {a: [s for p in paragraphs for s in p.sentences] for a, paragraphs in split.items()}
-    kept = {a: v for a, v in (stored or {}).items()
-            if a in sentences_of and v.sentences_key == ArticleVectors.key(sentences_of[a])}
-    vectors = {s: row for a, v in kept.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
-    fresh = (s for a, said in sentences_of.items() if a not in kept for s in said)
-    texts = [s for s in dict.fromkeys(fresh) if s not in vectors]
-    progress.note(f"embedding {len(texts)} sentences of {len(articles) - len(kept)} articles "
-                  f"({len(kept)} articles' vectors kept from before)")
     # why: every sentence is embedded once, here: the address model reads the vectors while
     # cleaning, and the kept sentences' vectors become the source index
-    vectors.update(zip(texts, embedder.encode(texts), strict=True))
-    by_article = {a: kept.get(a) or ArticleVectors(ArticleVectors.key(said), _rows(said, vectors))
-                  for a, said in sentences_of.items()}
+    by_article = _vectors(sentences_of, embedder, stored or {}, progress)
+    vectors = {s: row for a, v in by_article.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
     model = get_address_model()
 
     def addressed(sentence: str) -> bool:
@@ -101,6 +93,33 @@ def prepare(
         articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
         disagreements=disagreements, vectors=by_article,
     )
+
+
+def sentence_vectors(
+    articles: list[Article], settings: Settings, *, embedder: Embedder,
+    stored: Mapping[str, ArticleVectors] | None = None,
+) -> dict[str, ArticleVectors]:
+    """Each article's sentence vectors, the sentences split as `prepare` splits them: a chunk of a
+    day's articles embedded apart (on another worker), to be passed to `prepare` as `stored`."""
+    sentences_of = {a.id: [s for p in _bounded(a, settings.pipeline.max_article_sentences)[0] for s in p.sentences]
+                    for a in articles}
+    return _vectors(sentences_of, embedder, stored or {}, QUIET)
+
+
+def _vectors(
+    sentences_of: dict[str, list[str]], embedder: Embedder, stored: Mapping[str, ArticleVectors], progress: Progress
+) -> dict[str, ArticleVectors]:
+    """Stored vectors where they are of the same sentences; the rest embedded, each distinct sentence once."""
+    kept = {a: v for a, v in stored.items()
+            if a in sentences_of and v.sentences_key == ArticleVectors.key(sentences_of[a])}
+    vectors = {s: row for a, v in kept.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
+    fresh = (s for a, said in sentences_of.items() if a not in kept for s in said)
+    texts = [s for s in dict.fromkeys(fresh) if s not in vectors]
+    progress.note(f"embedding {len(texts)} sentences of {len(sentences_of) - len(kept)} articles "
+                  f"({len(kept)} articles' vectors kept from before)")
+    vectors.update(zip(texts, embedder.encode(texts), strict=True))
+    return {a: kept.get(a) or ArticleVectors(ArticleVectors.key(said), _rows(said, vectors))
+            for a, said in sentences_of.items()}
 
 
 def _rows(sentences: list[str], vectors: dict[str, np.ndarray]) -> np.ndarray:

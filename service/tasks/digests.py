@@ -8,22 +8,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 
 from celery import Task, chord, group, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import TypeAdapter
 
 from service.digest.build import (
+    CollectedDay,
     DigestPlan,
     PlannedStory,
     StoryResult,
     assemble,
     brief_planned,
+    embed_stored,
     failure,
-    plan_digest,
+    plan_collected,
     prepare_kept,
+    unembedded,
 )
+from service.digest.inputs import DigestInputs, collect
 from service.models import DigestStory, ErrorKind, Status
 from service.pipeline.prepare import Corpus
 from service.progress import Logged
@@ -75,7 +79,8 @@ def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
 
 @shared_task(bind=True, name="briefing.run_digest", ignore_result=True)
 def run_digest(self: Task, day: str) -> str:
-    """Plan a requested digest run and fan its stories out; a copy for a run another task holds does nothing."""
+    """Collect a requested digest run's articles, have the workers embed them in chunks when there are
+    many, then plan and fan the stories out; a copy for a run another task holds does nothing."""
     runtime = runtime_of(self.app)
     store = runtime.store
     claim = store.digests.claim(day, lease_s=_lease_s(runtime))
@@ -84,24 +89,71 @@ def run_digest(self: Task, day: str) -> str:
         return claim.outcome
     run = claim.record
     assert run is not None
+    started = datetime.now(UTC)
+    inputs, missing = None, []
+    with _ends_failed(store, day, claim.attempt, "collecting"):
+        inputs = collect(date.fromisoformat(day), store.articles, runtime.settings.digest)
+        missing = unembedded(inputs.articles, store)
+    if inputs is None:
+        return "failed"
+    collected = CollectedDay.of(day, inputs, fresh=run.fresh, started_at=started)
+    size = runtime.settings.queue.embed_chunk_articles
+    if len(missing) <= size:
+        return _plan_and_send(self, runtime, collected, inputs, claim.attempt)
+    with _ends_failed(store, day, claim.attempt, "sending its articles to embed"):
+        embed, resume = self.app.tasks["briefing.embed_articles"], self.app.tasks["briefing.resume_digest"]
+        chunks = [embed.s(missing[k:k + size], day, claim.attempt) for k in range(0, len(missing), size)]
+        log.info("digest %s: %d articles to embed, in %d chunks", day, len(missing), len(chunks))
+        chord(group(chunks, app=self.app), app=self.app)(resume.s(collected.model_dump(mode="json"), claim.attempt))
+    return "claimed"
+
+
+@shared_task(bind=True, name="briefing.embed_articles")
+def embed_articles(self: Task, ids: list[str], day: str, run: int) -> int:
+    """Embed a chunk of a digest run's articles and keep their vectors. Never raises: the run's
+    planning embeds whatever a failed chunk left."""
+    runtime = runtime_of(self.app)
+    try:
+        kept = embed_stored(ids, runtime.store, runtime.settings)
+    except Exception:  # noqa: BLE001
+        log.exception("digest %s: embedding %d articles failed; the planning embeds them", day, len(ids))
+        kept = 0
+    runtime.store.digests.touch(day, run)
+    return kept
+
+
+@shared_task(bind=True, name="briefing.resume_digest", ignore_result=True, pydantic=True)
+def resume_digest(self: Task, kept: list[object], collected: CollectedDay, run: int) -> str:
+    """Plan a digest run once the workers embedded its articles (`kept`: how many each chunk kept)."""
+    runtime = runtime_of(self.app)
+    inputs = None
+    with _ends_failed(runtime.store, collected.date, run, "planning"):
+        inputs = collected.inputs(runtime.store)
+    if inputs is None:
+        return "failed"
+    return _plan_and_send(self, runtime, collected, inputs, run)
+
+
+def _plan_and_send(self: Task, runtime: Runtime, collected: CollectedDay, inputs: DigestInputs, run: int) -> str:
+    store, day = runtime.store, collected.date
     planned = None
-    with _ends_failed(store, day, claim.attempt, "planning"):
-        planned = plan_digest(date.fromisoformat(day), store, runtime.settings, fresh=run.fresh,
-                              progress=Logged(log))
+    with _ends_failed(store, day, run, "planning"):
+        planned = plan_collected(date.fromisoformat(day), inputs, store, runtime.settings, fresh=collected.fresh,
+                                 started=collected.started_at, progress=Logged(log))
     if planned is None:
         return "failed"
     plan, corpus = planned
     with _CORPORA_LOCK:  # this process's story tasks need not prepare it again
         _CORPORA[_corpus_key(plan, runtime)] = corpus
     data = plan.model_dump(mode="json")
-    with _ends_failed(store, day, claim.attempt, "assembling" if not plan.stories else "sending its stories"):
+    with _ends_failed(store, day, run, "assembling" if not plan.stories else "sending its stories"):
         if not plan.stories:
-            assemble(plan, [], store, runtime.settings, run=claim.attempt)
+            assemble(plan, [], store, runtime.settings, run=run)
         else:
             # why: by name from this app, not the module-level proxies (which belong to Celery's default app)
             brief, assemble_task = self.app.tasks["briefing.brief_story"], self.app.tasks["briefing.assemble_digest"]
-            stories = group([brief.s(data, n, claim.attempt) for n in range(len(plan.stories))], app=self.app)
-            chord(stories, app=self.app)(assemble_task.s(data, claim.attempt))
+            stories = group([brief.s(data, n, run) for n in range(len(plan.stories))], app=self.app)
+            chord(stories, app=self.app)(assemble_task.s(data, run))
     return "claimed"
 
 
