@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.models import Status  # noqa: E402 - after the path is set
+from service.requests import ArticleIn, StoredRequest  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from service.storage import Store  # noqa: E402
 from service.tasks.app import make_celery  # noqa: E402
@@ -58,7 +59,7 @@ def _finish(store: Store, queue: Queue, texts: list[str]) -> int:
     """Queue one job per text and wait until all are finished; return how many failed."""
     ids = []
     for text in texts:
-        row = store.briefings.create({"articles": [{"text": text}]}, Status.QUEUED)
+        row = store.briefings.create(StoredRequest(articles=[ArticleIn(text=text)]), Status.QUEUED)
         queue.briefing(row.id)
         ids.append(row.id)
     while True:  # one query per look, so the watching costs the workers little CPU

@@ -15,6 +15,10 @@ from service.render import to_markdown
 from tests.conftest import make_settings
 
 MONDAY = datetime(2024, 11, 18, 9, tzinfo=UTC)
+BUDGET = {
+    "wire": "The council approved the budget on Sunday after a debate. Work on the bridge will start in March.",
+    "post": "The previous budget was passed in December 2023. Residents protested yesterday outside the hall.",
+}
 
 
 @pytest.mark.parametrize(
@@ -55,10 +59,7 @@ def test_without_a_publication_date_relative_dates_are_kept_as_written_never_gue
 
 
 def test_a_timeline_lists_dated_events_in_order_each_cited_and_the_span_comes_from_publication() -> None:
-    texts = {
-        "wire": "The council approved the budget on Sunday after a debate. Work on the bridge will start in March.",
-        "post": "The previous budget was passed in December 2023. Residents protested yesterday outside the hall.",
-    }
+    texts = BUDGET
     articles = [Article(id=Article.make_id(t), text=t, origin=name, published=MONDAY) for name, t in texts.items()]
     corpus = prepare(articles, make_settings())
     published = {a.id: a.published for a in articles}
@@ -102,10 +103,7 @@ def test_an_event_is_dated_by_when_it_happened_not_by_the_period_it_ends() -> No
 
 
 def test_a_reader_sees_a_timeline_only_of_placed_events_and_only_when_two_or_more() -> None:
-    texts = {
-        "wire": "The council approved the budget on Sunday after a debate. Work on the bridge will start in March.",
-        "post": "The previous budget was passed in December 2023. Residents protested yesterday outside the hall.",
-    }
+    texts = BUDGET
     articles = [Article(id=Article.make_id(t), text=t, origin=name, published=MONDAY) for name, t in texts.items()]
     corpus = prepare(articles, make_settings())
     dated = timeline([], corpus.index, {a.id: a.published for a in articles}, limit=6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from service.models import Article
 from service.storage.database import Database
@@ -42,9 +42,7 @@ class ArticleRepository:
             query = query.where(ArticleRow.published < until)
         if source:
             query = query.where(ArticleRow.source == source)
-        with self.db.sessions() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(ArticleRow.created_at.desc()).offset(offset).limit(limit)).all()
+        rows, total = self.db.page(query, ArticleRow.created_at.desc(), offset, limit)
         return [_article(r) for r in rows], total
 
     def by_ids(self, ids: list[str]) -> list[Article]:

@@ -3,13 +3,15 @@ the two databases the service runs on (PostgreSQL, SQLite)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, func
+from sqlalchemy import Select, create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
 from service.resources import MIGRATIONS_DIR
+
+Row = TypeVar("Row")
 
 
 class Database:
@@ -39,6 +41,13 @@ class Database:
         """Raise if the database cannot be reached."""
         with self.engine.connect() as connection:
             connection.exec_driver_sql("SELECT 1")
+
+    def page(self, query: Select[Row], order: Any, offset: int, limit: int) -> tuple[list[Row], int]:
+        """One page of a query's rows, in this order, and how many rows the query has in all."""
+        with self.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(order).offset(offset).limit(limit)).all()
+        return list(rows), total
 
     def epoch_seconds(self, column: Any) -> Any:
         """A time column as seconds, in this database's SQL."""

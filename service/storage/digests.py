@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from service.models import Briefing, Digest, ErrorKind, Status
 from service.storage.database import Database
@@ -112,9 +112,7 @@ class DigestRepository:
         query = select(DigestRow)
         if status:
             query = query.where(DigestRow.status == status)
-        with self.db.sessions() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(DigestRow.date.desc()).offset(offset).limit(limit)).all()
+        rows, total = self.db.page(query, DigestRow.date.desc(), offset, limit)
         return [_record(r) for r in rows], total
 
     def _update(self, day: str, run: int, **values: Any) -> bool:

@@ -52,40 +52,39 @@ class ArticleRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
 
 
-class BriefingRow(Base):
+class JobState:
+    """The columns every job's row has: where it stands, why it failed, when it ran and changed
+    (updated_at is also its heartbeat)."""
+
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    error_kind: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
+
+
+class BriefingRow(JobState, Base):
     """A briefing request: its job state, the request, and the briefing or error."""
 
     __tablename__ = "briefings"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
-    status: Mapped[str] = mapped_column(String(16), index=True)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     briefing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    error_kind: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
 
 
-class DigestRow(Base):
+class DigestRow(JobState, Base):
     """The one digest of a date: its run state and the digest itself."""
 
     __tablename__ = "digests"
 
     date: Mapped[str] = mapped_column(String(10), primary_key=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)
     digest: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    error: Mapped[str | None] = mapped_column(Text)
-    error_kind: Mapped[str | None] = mapped_column(String(32))
-    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     fresh: Mapped[bool] = mapped_column(Boolean, default=False)
     runs: Mapped[int] = mapped_column(Integer, default=0)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=_now, onupdate=_now)
 
 
 class DigestStoryRow(Base):
