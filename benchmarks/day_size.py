@@ -81,14 +81,15 @@ def write_day(folder: Path, size: int, seed: int = 7) -> None:
         (folder / f"{n:05d}.txt").write_text(text, encoding="utf-8")
 
 
-def child(command: list[str], env: dict[str, str]) -> tuple[float, float, float]:
-    """Run a command; return its wall seconds, CPU seconds and peak RSS (MiB)."""
+def child(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float]:
+    """Run a command (its output to `log`); return its wall seconds, CPU seconds and peak RSS (MiB)."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=sink, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 2):
-        raise RuntimeError(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        raise RuntimeError(f"{' '.join(command)} failed: {log.read_text(errors='replace')[-2000:]}")
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
@@ -99,8 +100,8 @@ def one_process(size: int, folder: Path, fake_url: str) -> None:
         "BRIEFING_DATABASE_URL": f"sqlite:///{folder / f'day-{size}.db'}", "BRIEFING_LLM__BASE_URL": fake_url,
         "BRIEFING_LLM__MAX_RETRIES": "0", "BRIEFING_DIGEST__OUTPUT_DIR": str(folder / f"out-{size}"),
     }
-    ingest = child(briefing_command("ingest", str(day), "--date", DAY), env)
-    digest = child(briefing_command("digest", "run", "--date", DAY), env)
+    ingest = child(briefing_command("ingest", str(day), "--date", DAY), env, folder / f"ingest-{size}.log")
+    digest = child(briefing_command("digest", "run", "--date", DAY), env, folder / f"digest-{size}.log")
     for step, (wall, cpu, rss) in (("ingest", ingest), ("digest run", digest)):
         print(f"{size:>6} articles, {step:10}: {wall:7.1f} s wall, {cpu:7.1f} s CPU, peak RSS {rss:6.0f} MiB")
 
@@ -121,7 +122,7 @@ def with_workers(size: int, counts: list[int], folder: Path, fake_url: str) -> N
                 "BRIEFING_LLM__BASE_URL": fake_url, "BRIEFING_LLM__MAX_RETRIES": "0",
                 "BRIEFING_DIGEST__SCHEDULE_ENABLED": "false", "BRIEFING_DIGEST__OUTPUT_DIR": str(folder / "out-w"),
             }
-            child(briefing_command("ingest", str(day), "--date", DAY), env)
+            child(briefing_command("ingest", str(day), "--date", DAY), env, folder / f"ingest-w{count}.log")
             timings[count] = _digest_with(count, env, folder)
             print(f"{size:>6} articles, {count} worker{'s' * (count > 1)}: {timings[count]:7.1f} s to the digest")
     if 1 in timings:
