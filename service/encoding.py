@@ -61,11 +61,11 @@ def decode(data: bytes, origin: str, declared: str = "utf-8") -> Decoded:
         if _is_utf8(encoding):
             # why: bytes that are valid UTF-8 are UTF-8; decoding them again only compounds mojibake
             return _repaired(text, found)
-        if not _garbled(text):
+        if not has_mojibake(text):
             return Decoded(text, found)
         garbled = True
     best = from_bytes(data, cp_isolation=_LIKELY).best() if len(data) >= _MIN_BYTES else None
-    if best is not None and best.chaos <= _MAX_CHAOS and not _garbled(str(best)):
+    if best is not None and best.chaos <= _MAX_CHAOS and not has_mojibake(str(best)):
         return Decoded(str(best), best.encoding)
     if garbled:
         raise InputError(origin, "text is mojibake (UTF-8 read in another encoding before it got here)")
@@ -81,11 +81,6 @@ def decode_feed(data: bytes, origin: str) -> tuple[bytes, Decoded]:
     return text.encode("utf-8"), decoded
 
 
-def has_mojibake(text: str) -> bool:
-    """Whether text still holds UTF-8 read in another encoding ("Ã©" for "é")."""
-    return _garbled(text)
-
-
 def _repaired(text: str, found: str | None) -> Decoded:
     if not _MOJIBAKE.search(text):
         return Decoded(text, found)
@@ -97,5 +92,6 @@ def _is_utf8(encoding: str) -> bool:
     return encoding.lower().replace("_", "-") in ("utf-8", "utf8")
 
 
-def _garbled(text: str) -> bool:
+def has_mojibake(text: str) -> bool:
+    """Whether text still holds UTF-8 read in another encoding ("Ã©" for "é"), more than by chance."""
     return len(_MOJIBAKE.findall(text)) >= 3

@@ -162,7 +162,8 @@ def plan_collected(
         progress.note(f"warning: skipped {skip.origin}: {skip.reason}")
     stories = [PlannedStory(story=story, rank=rank, key=_story_key(story, settings))
                for rank, story in enumerate(corpus.stories[:limit], 1)]
-    further = [_further(story, rank, corpus) for rank, story in enumerate(corpus.stories[limit:], limit + 1)]
+    by_id = {a.article.id: a.article for a in corpus.articles}
+    further = [_further(story, rank, by_id) for rank, story in enumerate(corpus.stories[limit:], limit + 1)]
     if further:
         progress.note(f"{len(further)} stories ranked below the top {limit} are listed, not briefed")
     if fresh:
@@ -172,9 +173,8 @@ def plan_collected(
     return plan, corpus
 
 
-def _further(story: Story, rank: int, corpus: Corpus) -> FurtherStory:
+def _further(story: Story, rank: int, by_id: dict[str, Article]) -> FurtherStory:
     """A story left out by the cap, as a reader scans it: its lead article's title and who reports it."""
-    by_id = {a.article.id: a.article for a in corpus.articles}
     lead = by_id[story.independent[0][0]]
     words = lead.text.split()
     title = lead.title or " ".join(words[:12]) + ("…" if len(words) > 12 else "")
@@ -250,7 +250,7 @@ def assemble(
 def unembedded(articles: list[Article], store: Store) -> list[str]:
     """The ids of the articles with no sentence vectors stored by the current embedding model."""
     ids = [a.id for a in articles]
-    kept = store.vectors.get(ids, get_embedder().fingerprint)
+    kept = store.vectors.kept(ids, get_embedder().fingerprint)
     return [i for i in ids if i not in kept]
 
 
@@ -265,10 +265,9 @@ def prepare_kept(articles: list[Article], store: Store, settings: Settings, *, p
     """Prepare articles, reusing the sentence vectors stored with them and storing the new ones, so
     no stored article is embedded twice (a rerun, a later day, another worker)."""
     embedder = get_embedder()
-    ids = [a.id for a in articles]
-    corpus = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint),
-                     progress=progress)
-    store.vectors.save(corpus.vectors, embedder.fingerprint)
+    stored = store.vectors.get([a.id for a in articles], embedder.fingerprint)
+    corpus = prepare(articles, settings, embedder=embedder, stored=stored, progress=progress)
+    store.vectors.save({a: v for a, v in corpus.vectors.items() if a not in stored}, embedder.fingerprint)
     return corpus
 
 

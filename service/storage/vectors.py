@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 
 from service.embeddings import DIMENSIONS, ArticleVectors
@@ -23,19 +23,22 @@ class VectorRepository:
         """The stored vectors of these articles by this model (those that have them)."""
         found: dict[str, ArticleVectors] = {}
         with self.db.sessions() as session:
-            for start in range(0, len(article_ids), _AT_ONCE):
-                ids = article_ids[start:start + _AT_ONCE]
-                query = select(ArticleVectorsRow).where(ArticleVectorsRow.model == model,
-                                                        ArticleVectorsRow.article_id.in_(ids))
-                for row in session.scalars(query):
+            for ids in _batches(article_ids):
+                for row in session.scalars(select(ArticleVectorsRow).where(*_of(ids, model))):
                     vectors = np.frombuffer(row.vectors, dtype=np.float32).reshape(row.rows, DIMENSIONS)
                     found[row.article_id] = ArticleVectors(row.sentences_key, vectors)
         return found
 
+    def kept(self, article_ids: list[str], model: str) -> set[str]:
+        """Which of these articles have vectors by this model (their ids only, no vectors read)."""
+        with self.db.sessions() as session:
+            return {i for ids in _batches(article_ids)
+                    for i in session.scalars(select(ArticleVectorsRow.article_id).where(*_of(ids, model)))}
+
     def save(self, vectors: dict[str, ArticleVectors], model: str) -> int:
         """Keep the vectors of articles not kept yet by this model; return how many were added."""
         for _ in range(3):
-            new = sorted(set(vectors) - set(self.get(sorted(vectors), model)))
+            new = sorted(set(vectors) - self.kept(sorted(vectors), model))
             try:
                 with self.db.sessions.begin() as session:
                     for article_id in new:
@@ -48,3 +51,11 @@ class VectorRepository:
             except IntegrityError:  # why: another process kept some of them meanwhile; keep the rest
                 continue
         return 0
+
+
+def _batches(article_ids: list[str]) -> list[list[str]]:
+    return [article_ids[start:start + _AT_ONCE] for start in range(0, len(article_ids), _AT_ONCE)]
+
+
+def _of(article_ids: list[str], model: str) -> tuple[ColumnElement[bool], ...]:
+    return ArticleVectorsRow.model == model, ArticleVectorsRow.article_id.in_(article_ids)
