@@ -15,8 +15,9 @@ from service.embeddings import Embedder
 from service.ingest import ingest_paths
 from service.models import Briefing, Digest, ErrorKind, RunRecord, Status
 from service.onnx_models import EMBEDDER, OnnxModel, read_manifest
-from service.pipeline.prepare import prepare
+from service.pipeline.prepare import Corpus, PreparedStory, prepare, story_corpus
 from service.requests import ArticleIn, StoredRequest
+from service.settings import Settings
 from service.storage import Store, tables
 from service.storage.articles import ArticleRepository
 from service.storage.briefings import BriefingRepository
@@ -108,16 +109,48 @@ def test_sentence_vectors_kept_with_their_article_are_never_computed_again(tmp_p
     ids = [a.id for a in articles]
     embedder = Embedder(OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens), cached=0)
     settings = make_settings()
-    first = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
-    assert embedder.encoded > 100 and store.vectors.save(first.vectors, embedder.fingerprint) == len(articles)
-    assert store.vectors.save(first.vectors, embedder.fingerprint) == 0  # kept once
+    kept: list[int] = []
+
+    def prepared(settings: Settings) -> Corpus:
+        return prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint),
+                       keep=lambda new: kept.append(store.vectors.save(new, embedder.fingerprint)))
+
+    first = prepared(settings)
+    assert embedder.encoded > 100 and kept == [len(articles)]
+    assert store.vectors.save(store.vectors.get(ids, embedder.fingerprint), embedder.fingerprint) == 0  # kept once
     embedder.encoded = 0
-    again = prepare(articles, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
-    assert embedder.encoded == 0 and again.stories == first.stories
+    again = prepared(settings)
+    assert embedder.encoded == 0 and kept[-1] == 0 and again.stories == first.stories
     assert again.index.vectors is not None and first.index.vectors is not None
     assert np.array_equal(again.index.vectors, first.index.vectors)
     assert store.vectors.get(ids, "another model") == {}  # another model's vectors are not these
     shorter = make_settings()
     shorter.pipeline.max_article_sentences = 5  # other sentences: the kept vectors are not theirs
-    prepare(articles, shorter, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
-    assert embedder.encoded > 0
+    prepared(shorter)
+    assert embedder.encoded > 0 and kept[-1] == len(articles)  # and those of the new split replace them
+    embedder.encoded = 0
+    prepared(shorter)
+    assert embedder.encoded == 0
+
+
+def test_a_story_sent_to_another_worker_reads_what_the_day_gave_it_without_preparing_the_day(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    store.migrate()
+    articles = ingest_paths([EXAMPLES]).articles
+    embedder = Embedder(OnnxModel(EMBEDDER, read_manifest().embedder_max_tokens), cached=0)
+    settings = make_settings()
+    day = prepare(articles, settings, embedder=embedder,
+                  keep=lambda new: store.vectors.save(new, embedder.fingerprint))
+    assert day.index.odd_words  # 003 is word-spun: its substitutes are found against the whole day
+    for story in day.stories:
+        sent = PreparedStory.model_validate_json(day.prepared(story).model_dump_json())  # through the queue
+        embedder.encoded = 0
+        ids = [c.article.id for c in sent.articles]
+        alone = story_corpus(sent, settings, embedder=embedder, stored=store.vectors.get(ids, embedder.fingerprint))
+        assert embedder.encoded == 0 and alone.stories == [story] and alone.briefed([story]) == day.briefed([story])
+        whole = day.index.subset(ids)
+        assert alone.index.sentences == whole.sentences and alone.index.odd_words == whole.odd_words
+        assert alone.index.flags == whole.flags and alone.index.texts == whole.texts
+        assert alone.index.vectors is not None and whole.vectors is not None
+        assert np.array_equal(alone.index.vectors, whole.vectors)
+        assert alone.disagreements == {story.id: day.disagreements[story.id]}

@@ -27,7 +27,7 @@ from service.embeddings import get_embedder
 from service.errors import BackendError, BriefingError
 from service.llm import open_chat_model
 from service.models import Article, Digest, DigestStory, DigestTotals, FurtherStory, Skipped, Status, Story
-from service.pipeline.prepare import Corpus, prepare, sentence_vectors
+from service.pipeline.prepare import Corpus, PreparedStory, prepare, sentence_vectors, story_corpus
 from service.pipeline.run import abrief
 from service.progress import QUIET, Logged, Progress
 from service.settings import Settings
@@ -106,7 +106,7 @@ def run_digest(
         results = []
         with _model_source(settings, model) as get_model:
             for planned in plan.stories:
-                result = brief_planned(planned, key, corpus, store, settings, get_model, progress)
+                result = brief_planned(planned, key, lambda: corpus, store, settings, get_model, progress)
                 if result.backend_error:
                     raise BackendError(result.backend_error)
                 results.append(result)
@@ -186,13 +186,14 @@ def _further(story: Story, rank: int, by_id: dict[str, Article]) -> FurtherStory
 def brief_planned(
     planned: PlannedStory,
     day: str,
-    corpus: Corpus,
+    corpus_of: Callable[[], Corpus],
     store: Store,
     settings: Settings,
     get_model: Callable[[], BaseChatModel],
     progress: Progress,
 ) -> StoryResult:
-    """One story of the digest: its stored briefing if a run already made it, else a new one (stored)."""
+    """One story of the digest: its stored briefing if a run already made it, else a new one (stored)
+    from the corpus `corpus_of` gives."""
     story = planned.story
     result = DigestStory(
         id=story.id, rank=planned.rank, article_ids=story.article_ids, independent_sources=story.independent_sources,
@@ -204,7 +205,7 @@ def brief_planned(
         result.disagreements = result.briefing.disagreements
         return StoryResult(story=result, reused=True)
     try:
-        result.briefing = run_sync(abrief(corpus, story, settings=settings, model=get_model(), progress=progress))
+        result.briefing = run_sync(abrief(corpus_of(), story, settings=settings, model=get_model(), progress=progress))
     except BackendError as err:
         # why: every later story would fail too; the rerun resumes from here
         return StoryResult(story=result, backend_error=str(err))
@@ -233,8 +234,7 @@ def assemble(
     stories = sorted((r.story for r in results), key=lambda story: story.rank)
     if days := settings.digest.continues_days:
         earlier = store.digests.earlier(plan.date, days)
-        ids = list(dict.fromkeys([*plan.article_ids, *(a for d in earlier for s in d.stories for a in s.article_ids)]))
-        link_earlier(stories, earlier, store.articles.by_ids(ids), settings)
+        link_earlier(stories, earlier, lambda ids: prepare_kept(store.articles.by_ids(ids), store, settings))
     digest = Digest(
         date=plan.date, timezone=settings.digest.timezone,
         status=Status.DONE if all(story.briefing for story in stories) else Status.PARTIAL,
@@ -261,14 +261,20 @@ def embed_stored(ids: list[str], store: Store, settings: Settings) -> int:
     return store.vectors.save(vectors, embedder.fingerprint)
 
 
+def stored_story_corpus(prepared: PreparedStory, store: Store, settings: Settings) -> Corpus:
+    """The corpus of a story planned by another task, from its articles' stored vectors."""
+    embedder = get_embedder()
+    stored = store.vectors.get([c.article.id for c in prepared.articles], embedder.fingerprint)
+    return story_corpus(prepared, settings, embedder=embedder, stored=stored)
+
+
 def prepare_kept(articles: list[Article], store: Store, settings: Settings, *, progress: Progress = QUIET) -> Corpus:
     """Prepare articles, reusing the sentence vectors stored with them and storing the new ones, so
     no stored article is embedded twice (a rerun, a later day, another worker)."""
     embedder = get_embedder()
     stored = store.vectors.get([a.id for a in articles], embedder.fingerprint)
-    corpus = prepare(articles, settings, embedder=embedder, stored=stored, progress=progress)
-    store.vectors.save({a: v for a, v in corpus.vectors.items() if a not in stored}, embedder.fingerprint)
-    return corpus
+    return prepare(articles, settings, embedder=embedder, stored=stored, progress=progress,
+                   keep=lambda new: store.vectors.save(new, embedder.fingerprint))
 
 
 def _outlet(article: Article) -> str:

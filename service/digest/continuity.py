@@ -11,20 +11,20 @@ dates that set events apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from service import numerics
 from service.embeddings import Embedder
-from service.models import Article, Briefing, Continuation, Digest, DigestStory, KeyPoint
-from service.pipeline.prepare import prepare
-from service.settings import Settings
+from service.models import Briefing, Continuation, Digest, DigestStory, KeyPoint
+from service.pipeline.prepare import Corpus
 
 _RESTATED = 0.8  # cosine from which a sentence restates one of the earlier briefing
 
 
-def link_earlier(
-    stories: list[DigestStory], earlier: list[Digest], articles: list[Article], settings: Settings
-) -> None:
+def link_earlier(stories: list[DigestStory], earlier: list[Digest], prepare: Callable[[list[str]], Corpus]) -> None:
     """Set `continues` on each story (with a briefing) that continues a story of an `earlier`
-    digest (newest first), given the `articles` of both."""
+    digest (newest first); `prepare` gives the prepared corpus of articles by id. Only briefed
+    stories' articles are grouped: the rest of a day (thousands of articles) continues nothing."""
     before: dict[str, tuple[str, DigestStory]] = {}
     for digest in earlier:
         for old in digest.stories:
@@ -33,7 +33,7 @@ def link_earlier(
     briefed = [s for s in stories if s.briefing is not None]
     if not before or not briefed:
         return
-    corpus = prepare(articles, settings)
+    corpus = prepare(list(dict.fromkeys([*(a for s in briefed for a in s.article_ids), *before])))
     group_of = {a: n for n, group in enumerate(corpus.stories) for a in group.article_ids}
     for story in briefed:
         groups = {group_of[a] for a in story.article_ids if a in group_of}

@@ -8,10 +8,11 @@ a text again.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
+from pydantic import BaseModel, Field
 
 from service.addressed import get_address_model
 from service.clean import clean_article, paragraphs_of
@@ -36,13 +37,42 @@ class Corpus:
     embedder: Embedder
     stories: list[Story]
     disagreements: dict[str, list[Disagreement]]
-    vectors: dict[str, ArticleVectors] = field(default_factory=dict)  # every input article's, to keep
 
     def briefed(self, stories: list[Story]) -> list[CleanArticle]:
         """Return the articles a briefing of these stories reads: one copy per independent source
         (its cleanest), since the other copies hold the same facts."""
         leads = {group[0] for story in stories for group in story.independent}
         return [a for a in self.articles if a.article.id in leads]
+
+    def prepared(self, story: Story) -> PreparedStory:
+        """What a briefing of one story reads of this corpus, to brief it in another process."""
+        return PreparedStory(story=story, articles=self.briefed([story]), disagreements=self.disagreements[story.id],
+                             odd_words=sorted(self.index.odd_words))
+
+
+class PreparedStory(BaseModel):
+    """One story of a prepared batch, with all its briefing reads but the sentence vectors (stored
+    with the articles): small enough to send to a worker, which need not prepare the batch again."""
+
+    story: Story
+    articles: list[CleanArticle] = Field(description="The cleaned articles briefed: one per independent source.")
+    disagreements: list[Disagreement] = Field(default_factory=list)
+    odd_words: list[str] = Field(default_factory=list, description="Spinner substitutes found across the batch.")
+
+
+def story_corpus(
+    prepared: PreparedStory, settings: Settings, *, embedder: Embedder, stored: Mapping[str, ArticleVectors],
+) -> Corpus:
+    """The corpus of one story prepared elsewhere, its sentence vectors those `stored` (any missing embedded)."""
+    articles = [c.article for c in prepared.articles]
+    sentences_of = {a.id: _sentences(a, settings) for a in articles}
+    by_article = _vectors(sentences_of, embedder, stored, QUIET)
+    vectors = {s: row for a, v in by_article.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
+    index = SourceIndex.build(prepared.articles)
+    index.odd_words = set(prepared.odd_words)
+    index.vectors = _rows([s.text for s in index.sentences], vectors)
+    return Corpus(articles=prepared.articles, skipped=[], index=index, embedder=embedder, stories=[prepared.story],
+                  disagreements={prepared.story.id: prepared.disagreements})
 
 
 def prepare(
@@ -52,20 +82,41 @@ def prepare(
     skipped: list[Skipped] | None = None,
     embedder: Embedder | None = None,
     stored: Mapping[str, ArticleVectors] | None = None,
+    keep: Callable[[dict[str, ArticleVectors]], object] | None = None,
     progress: Progress = QUIET,
 ) -> Corpus:
     """Embed every sentence once (none of an article whose vectors are `stored` for the same
     sentences), clean the articles (dropping paragraphs addressed to an AI or the reader), group
-    stories and find disagreements."""
+    stories and find disagreements. `keep` is handed the vectors embedded here, before grouping, so
+    that they are stored without the corpus holding them."""
     skipped = list(skipped or [])
     embedder = embedder or get_embedder()
+    # why: in a helper, so that a day of 10,000 articles holds its vectors once (the index's) while grouping
+    cleaned, index = _cleaned(articles, settings, embedder, stored or {}, keep, skipped, progress)
+    stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, settings.group)
+    by_id = {c.article.id: c for c in cleaned}
+    # why: copies state the same figures; one copy per independent source keeps a source from outvoting others.
+    disagreements = {s.id: find_disagreements([by_id[g[0]] for g in s.independent]) for s in stories}
+    return Corpus(
+        articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
+        disagreements=disagreements,
+    )
+
+
+def _cleaned(
+    articles: list[Article], settings: Settings, embedder: Embedder, stored: Mapping[str, ArticleVectors],
+    keep: Callable[[dict[str, ArticleVectors]], object] | None, skipped: list[Skipped], progress: Progress,
+) -> tuple[list[CleanArticle], SourceIndex]:
+    """The articles kept after cleaning (the rest added to `skipped`), and their embedded source index."""
     split, cut = {}, {}
     for article in articles:
         split[article.id], cut[article.id] = _bounded(article, settings.pipeline.max_article_sentences)
     sentences_of = {a: [s for p in paragraphs for s in p.sentences] for a, paragraphs in split.items()}
     # why: every sentence is embedded once, here: the address model reads the vectors while
     # cleaning, and the kept sentences' vectors become the source index
-    by_article = _vectors(sentences_of, embedder, stored or {}, progress)
+    by_article = _vectors(sentences_of, embedder, stored, progress)
+    if keep is not None:  # why: only the vectors embedded here, not those handed in
+        keep({a: v for a, v in by_article.items() if stored.get(a) is not v})
     vectors = {s: row for a, v in by_article.items() for s, row in zip(sentences_of[a], v.vectors, strict=True)}
     model = get_address_model()
 
@@ -83,16 +134,8 @@ def prepare(
             skipped.append(Skipped(origin=article.origin, reason=reason))
             progress.note(f"skipped {article.origin}: {reason}")
     index = SourceIndex.build(cleaned)
-    index.vectors = np.stack([vectors[s.text] for s in index.sentences]) if index.sentences \
-        else np.zeros((0, DIMENSIONS), dtype=np.float32)
-    stories = group_stories(cleaned, {c.article.id: index.vectors_of(c.article.id) for c in cleaned}, settings.group)
-    by_id = {c.article.id: c for c in cleaned}
-    # why: copies state the same figures; one copy per independent source keeps a source from outvoting others.
-    disagreements = {s.id: find_disagreements([by_id[g[0]] for g in s.independent]) for s in stories}
-    return Corpus(
-        articles=cleaned, skipped=skipped, index=index, embedder=embedder, stories=stories,
-        disagreements=disagreements, vectors=by_article,
-    )
+    index.vectors = _rows([s.text for s in index.sentences], vectors)
+    return cleaned, index
 
 
 def sentence_vectors(
@@ -101,9 +144,12 @@ def sentence_vectors(
 ) -> dict[str, ArticleVectors]:
     """Each article's sentence vectors, the sentences split as `prepare` splits them: a chunk of a
     day's articles embedded apart (on another worker), to be passed to `prepare` as `stored`."""
-    sentences_of = {a.id: [s for p in _bounded(a, settings.pipeline.max_article_sentences)[0] for s in p.sentences]
-                    for a in articles}
+    sentences_of = {a.id: _sentences(a, settings) for a in articles}
     return _vectors(sentences_of, embedder, stored or {}, QUIET)
+
+
+def _sentences(article: Article, settings: Settings) -> list[str]:
+    return [s for p in _bounded(article, settings.pipeline.max_article_sentences)[0] for s in p.sentences]
 
 
 def _vectors(

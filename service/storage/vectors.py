@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from service.embeddings import DIMENSIONS, ArticleVectors
@@ -14,7 +14,7 @@ _AT_ONCE = 500  # ids in one query (SQLite allows 32,766 parameters; PostgreSQL 
 
 
 class VectorRepository:
-    """Each article's sentence vectors, kept once per model; an article already kept is left as is."""
+    """Each article's sentence vectors, kept once per model and split of its sentences."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -36,18 +36,29 @@ class VectorRepository:
                     for i in session.scalars(select(ArticleVectorsRow.article_id).where(*_of(ids, model)))}
 
     def save(self, vectors: dict[str, ArticleVectors], model: str) -> int:
-        """Keep the vectors of articles not kept yet by this model; return how many were added."""
+        """Keep these articles' vectors by this model, replacing any kept for other sentences (another
+        split); return how many were written. Written in batches, so a day's vectors are never all
+        held twice."""
+        return sum(self._save(ids, vectors, model) for ids in _batches(sorted(vectors)))
+
+    def _save(self, ids: list[str], vectors: dict[str, ArticleVectors], model: str) -> int:
         for _ in range(3):
-            new = sorted(set(vectors) - self.kept(sorted(vectors), model))
+            with self.db.sessions() as session:
+                keys = dict(session.execute(
+                    select(ArticleVectorsRow.article_id, ArticleVectorsRow.sentences_key).where(*_of(ids, model))
+                ).all())
+            todo = [i for i in ids if keys.get(i) != vectors[i].sentences_key]
             try:
                 with self.db.sessions.begin() as session:
-                    for article_id in new:
+                    if stale := [i for i in todo if i in keys]:
+                        session.execute(delete(ArticleVectorsRow).where(*_of(stale, model)))
+                    for article_id in todo:
                         kept = vectors[article_id]
                         session.add(ArticleVectorsRow(
                             article_id=article_id, model=model, sentences_key=kept.sentences_key,
                             rows=len(kept.vectors), vectors=np.ascontiguousarray(kept.vectors, np.float32).tobytes(),
                         ))
-                return len(new)
+                return len(todo)
             except IntegrityError:  # why: another process kept some of them meanwhile; keep the rest
                 continue
         return 0

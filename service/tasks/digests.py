@@ -4,8 +4,6 @@ callback assembles the digest when every story is done, so N workers brief N sto
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -24,12 +22,12 @@ from service.digest.build import (
     embed_stored,
     failure,
     plan_collected,
-    prepare_kept,
+    stored_story_corpus,
     unembedded,
 )
 from service.digest.inputs import DigestInputs, collect
 from service.models import DigestStory, ErrorKind, Status
-from service.pipeline.prepare import Corpus
+from service.pipeline.prepare import PreparedStory
 from service.progress import Logged
 from service.storage import Store
 from service.tasks.app import Runtime, runtime_of
@@ -37,8 +35,6 @@ from service.tasks.briefings import backoff_s
 
 log = logging.getLogger(__name__)
 _STORY_RESULTS = TypeAdapter(list[StoryResult])
-_CORPORA: OrderedDict[tuple[str, ...], Corpus] = OrderedDict()
-_CORPORA_LOCK = threading.Lock()
 
 
 def _lease_s(runtime: Runtime) -> float:
@@ -55,26 +51,6 @@ def _ends_failed(store: Store, day: str, run: int, step: str) -> Iterator[None]:
         log.exception("digest %s: %s failed", day, step)
         store.digests.finish(day, status=Status.FAILED, error=f"{step}: {failure(err)}", kind=ErrorKind.INTERNAL,
                             run=run)
-
-
-def _corpus_key(plan: DigestPlan, runtime: Runtime) -> tuple[str, ...]:
-    return (plan.date, runtime.settings.fingerprint(), *plan.article_ids)
-
-
-def _corpus(plan: DigestPlan, runtime: Runtime) -> Corpus:
-    """The plan's prepared corpus, prepared once per worker process from the stored articles."""
-    key = _corpus_key(plan, runtime)
-    with _CORPORA_LOCK:
-        if key in _CORPORA:
-            _CORPORA.move_to_end(key)
-            return _CORPORA[key]
-    by_id = {a.id: a for a in runtime.store.articles.by_ids(plan.article_ids)}
-    corpus = prepare_kept([by_id[i] for i in plan.article_ids if i in by_id], runtime.store, runtime.settings)
-    with _CORPORA_LOCK:
-        _CORPORA[key] = corpus
-        while len(_CORPORA) > 4:
-            _CORPORA.popitem(last=False)
-    return corpus
 
 
 @shared_task(bind=True, name="briefing.run_digest", ignore_result=True)
@@ -143,41 +119,39 @@ def _plan_and_send(self: Task, runtime: Runtime, collected: CollectedDay, inputs
     if planned is None:
         return "failed"
     plan, corpus = planned
-    with _CORPORA_LOCK:  # this process's story tasks need not prepare it again
-        _CORPORA[_corpus_key(plan, runtime)] = corpus
-    data = plan.model_dump(mode="json")
     with _ends_failed(store, day, run, "assembling" if not plan.stories else "sending its stories"):
         if not plan.stories:
             assemble(plan, [], store, runtime.settings, run=run)
         else:
             # why: by name from this app, not the module-level proxies (which belong to Celery's default app)
             brief, assemble_task = self.app.tasks["briefing.brief_story"], self.app.tasks["briefing.assemble_digest"]
-            stories = group([brief.s(data, n, run) for n in range(len(plan.stories))], app=self.app)
-            chord(stories, app=self.app)(assemble_task.s(data, run))
+            # why: each story carries what its briefing reads, so no worker prepares the day again
+            stories = group([brief.s(day, p.model_dump(mode="json"), corpus.prepared(p.story).model_dump(mode="json"),
+                                     run) for p in plan.stories], app=self.app)
+            chord(stories, app=self.app)(assemble_task.s(plan.model_dump(mode="json"), run))
     return "claimed"
 
 
 # why: pydantic=True validates the plan sent as JSON back into its model, and dumps the result
 @shared_task(bind=True, name="briefing.brief_story", pydantic=True)
-def brief_story(self: Task, planned: DigestPlan, index: int, run: int) -> StoryResult:
+def brief_story(self: Task, day: str, story: PlannedStory, prepared: PreparedStory, run: int) -> StoryResult:
     """Brief one story of a planned digest (or keep the one an earlier run stored). Never raises:
     the chord's callback must run whatever happens to one story."""
     runtime = runtime_of(self.app)
-    story = planned.stories[index]
     try:
-        result = brief_planned(story, planned.date, _corpus(planned, runtime), runtime.store, runtime.settings,
-                               runtime.model, Logged(log))
+        result = brief_planned(story, day, lambda: stored_story_corpus(prepared, runtime.store, runtime.settings),
+                               runtime.store, runtime.settings, runtime.model, Logged(log))
     except SoftTimeLimitExceeded:
         limit = runtime.settings.queue.soft_time_limit_s
         result = _unbriefed(story, f"took longer than queue.soft_time_limit_s ({limit} s)")
     except Exception as err:  # noqa: BLE001
-        log.exception("digest %s story %d failed", planned.date, story.rank)
+        log.exception("digest %s story %d failed", day, story.rank)
         result = _unbriefed(story, f"internal error: {type(err).__name__}")
     retries = self.request.retries or 0
     if result.backend_error and retries < runtime.settings.queue.max_retries:
         raise self.retry(countdown=backoff_s(runtime.settings.queue.retry_backoff_s, retries),
                          max_retries=runtime.settings.queue.max_retries)
-    runtime.store.digests.touch(planned.date, run)
+    runtime.store.digests.touch(day, run)
     return result
 
 
