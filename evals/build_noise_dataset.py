@@ -71,7 +71,8 @@ def main() -> None:
     dataset = {
         "name": "faithfulness-noise",
         "description": "SummEdits news documents (Apache-2.0) with AI padding appended and a word-spun copy.",
-        "thresholds": {"boilerplate_leakage": {"max": 0.0}, "numbers_traceable": {"min": 1.0}},
+        "thresholds": {"boilerplate_leakage": {"max": 0.0}, "numbers_traceable": {"min": 1.0},
+                       "damaged_shipped": {"max": 0.0}, "headline_words": {"max": 13.0}, "long_points": {"max": 0.3}},
         "cases": cases,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

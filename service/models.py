@@ -13,8 +13,9 @@ from service.text import sentences as split_sentences
 
 FlagKind = Literal["word-spun", "machine-translated", "other-language", "mis-encoded"]
 # llm: written by the model and verified; extract: a source sentence, verbatim; edited: a source sentence
-# with the loaded words that grade what they stand before left out (neutral.neutral_form)
-KeyPointOrigin = Literal["llm", "extract", "edited"]
+# with the loaded words that grade what they stand before, or a trailing clause, left out (neutral.point_form);
+# repaired: a source sentence with a word spinner's or a translation's damage undone (fidelity/damage.py)
+KeyPointOrigin = Literal["llm", "extract", "edited", "repaired"]
 RejectionStage = Literal["map", "summary", "key point", "title"]
 
 
@@ -160,7 +161,7 @@ class Fact(BaseModel):
     text: str
     provenance: list[Provenance]
     origin: KeyPointOrigin = Field(
-        "llm", description="'extract' (or 'edited', its grading words left out): the source sentence itself, "
+        "llm", description="'extract' (or 'edited', 'repaired'): the source sentence itself, "
         "its rewrite failed.")
 
     @property
@@ -185,8 +186,9 @@ class KeyPoint(BaseModel):
     support: float = Field(0.0, description="Support score in [0, 1].")
     evidence: Evidence | None = None
     origin: KeyPointOrigin = Field(
-        "llm", description="'llm', 'extract' for a verbatim source sentence, or 'edited' for one with its "
-        "grading words ('a landmark decision') left out.")
+        "llm", description="'llm', 'extract' for a verbatim source sentence, 'edited' for one with its "
+        "grading words ('a landmark decision') or a trailing clause left out, or 'repaired' for one with a word "
+        "spinner's substitutes or a translation's debris undone ('once morest' -> 'against').")
     independent_sources: int = Field(
         0, description="Independent sources that support it (copies of one report count once)."
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from service.clean import judge_paragraph
+from service.fidelity.damage import mend
 from service.models import KeyPointOrigin
 from service.text import has_attribution, refers_to_document, standalone_problem
 
@@ -98,9 +99,16 @@ def _own_voice(text: str) -> list[str]:
 
 
 def point_problem(text: str) -> str | None:
-    """Why a sentence cannot ship as a point (or a listed event), whoever wrote it: not neutral, or
-    not readable on its own; None when it can."""
-    return neutrality_problem(text) or standalone_problem(text)
+    """Why a sentence cannot ship as a point (or a listed event), whoever wrote it: not neutral, not
+    readable on its own, or in damaged wording (a spinner's or a translation's); None when it can."""
+    return neutrality_problem(text) or standalone_problem(text) or damage_problem(text)
+
+
+def damage_problem(text: str) -> str | None:
+    """The damaged wording left in a sentence (mended or not), if any: damaged text is no quote."""
+    mended = mend(text)
+    said = mended.repairs + mended.damage
+    return f"damaged wording: {'; '.join(said)}" if said else None
 
 
 def neutral_form(sentence: str) -> str:
@@ -109,13 +117,53 @@ def neutral_form(sentence: str) -> str:
     grade what they stand before ("made a landmark decision" -> "made a decision"), the fact without
     the writer's verdict on it. A rewrite prompt reads this form (a 135M model copies such a word, and
     the rewrite would be refused for it); a source sentence so edited ships marked 'edited', never
-    as a quote. Whether the form can ship is still point_problem's to say."""
-    return sentence if point_problem(sentence) is None else without_grading(sentence)
+    as a quote. A spinner's substitutes and a translation's debris are undone first where their
+    context allows (service/fidelity/damage.py). Whether the form can ship is still point_problem's
+    to say."""
+    mended = mend(sentence).text
+    return mended if point_problem(mended) is None else without_grading(mended)
+
+
+_POINT_WORDS = 30  # a point a reader scans (issue 27); a longer source sentence is cut where its rules allow
+_MIN_CUT_WORDS = 8
+# where a sentence's trailing clause begins: one that adds to its fact, not one the fact depends on (never
+# a colon: what follows one is often the fact itself, "came hours after Moscow's offensive: Russian forces ...")
+_TRAILING_CLAUSE = re.compile(
+    r",\s+(?=(?:which|where|while|whereas|with|bringing|making|marking|adding)\b)"
+    r"|\s[–—-]\s|;\s")
+# a tail a point may not drop: who said it, or the condition it holds under
+_KEPT_TAIL = re.compile(r"\b(?:if|unless|only|provided|except|until)\b", re.IGNORECASE)
+
+
+def point_form(sentence: str) -> str:
+    """A source sentence as a key point ships it: its neutral form (neutral_form), and when that runs
+    over _POINT_WORDS, cut before a trailing clause ("..., which ...", "... – ...") where what is cut
+    holds no attribution, no quote and no condition, and the cut does not fall inside a quote. The
+    verifier then checks the cut like any point; the sentence itself when no cut is allowed."""
+    form = neutral_form(sentence)
+    if len(form.split()) <= _POINT_WORDS:
+        return form
+    for boundary in reversed(list(_TRAILING_CLAUSE.finditer(form))):
+        head, tail = form[: boundary.start()].rstrip(" ,;:"), form[boundary.end():]
+        if len(head.split()) > _POINT_WORDS:
+            continue
+        if (len(head.split()) < _MIN_CUT_WORDS or _open_quote(head) or has_attribution(tail)
+                or _KEPT_TAIL.search(tail)):
+            break  # why: a shorter cut drops more of the same tail
+        return head + "."
+    return form
+
+
+def _open_quote(text: str) -> bool:
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
 
 
 def source_origin(shipped: str, original: str) -> KeyPointOrigin:
-    """How a source sentence ships: quoted as written ('extract'), or in its neutral form ('edited')."""
-    return "extract" if shipped == original else "edited"
+    """How a source sentence ships: quoted as written ('extract'), with its damaged wording undone
+    ('repaired'), or in its neutral form or cut to a point's length ('edited')."""
+    if shipped == original:
+        return "extract"
+    return "repaired" if mend(original).repairs else "edited"
 
 
 def without_grading(text: str) -> str:

@@ -182,7 +182,8 @@ def source_count(point: KeyPoint) -> str:
 
 # What a reader is told of a point's evidence instead of the judge's raw score (kept in the JSON).
 _ORIGIN_LABEL: dict[KeyPointOrigin, str] = {
-    "llm": "rewritten, checked against the source", "extract": "quoted", "edited": "quoted, grading words left out",
+    "llm": "rewritten, checked against the source", "extract": "quoted", "edited": "edited from the source sentence",
+    "repaired": "source sentence with a spinner's or translation's damage undone",
 }
 
 

@@ -169,6 +169,23 @@ class ApiSettings(BaseModel):
     )
 
 
+class PagesSettings(BaseModel):
+    """The reading pages (/, stories, archive, search, briefings)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    read_keys: str = Field(
+        "", description="Comma-separated read-only keys (BRIEFING_PAGES__READ_KEYS); with any, a browser is asked "
+        "for one (HTTP Basic, the key as password; an API key also opens them); with none, the pages are open.",
+    )
+    search_results: int = Field(20, ge=1, le=200, description="Most stories a search lists.")
+
+    @property
+    def keys(self) -> list[str]:
+        """The read-only keys, parsed."""
+        return [k.strip() for k in self.read_keys.split(",") if k.strip()]
+
+
 class QueueSettings(BaseModel):
     """The task queue (Celery) that runs queued briefings and digest runs on workers."""
 
@@ -302,6 +319,7 @@ class Settings(BaseSettings):
     group: GroupSettings = Field(default_factory=GroupSettings, description="Story grouping.")
     digest: DigestSettings = Field(default_factory=DigestSettings, description="Daily digests.")
     queue: QueueSettings = Field(default_factory=QueueSettings, description="Task queue.")
+    pages: PagesSettings = Field(default_factory=PagesSettings, description="Reading pages.")
     api_keys: str = Field(
         "", description="Comma-separated API keys (BRIEFING_API_KEYS); with none, writes are refused."
     )

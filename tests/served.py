@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -93,3 +94,22 @@ def wait_for(check: Callable[[], bool], timeout_s: float, every_s: float = 0.2) 
         if time.monotonic() > deadline:
             raise TimeoutError(f"not true after {timeout_s} s: {getattr(check, '__name__', check)}")
         time.sleep(every_s)
+
+
+@contextmanager
+def in_thread(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on a free port in this process; yield its URL once it listens."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

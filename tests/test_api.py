@@ -282,9 +282,10 @@ def test_migrations_build_the_schema_on_an_empty_database(database_url: str) -> 
     store = Store(database_url)
     store.migrate()
     tables = set(inspect(store.db.engine).get_table_names())
-    assert {"articles", "briefings", "digests", "digest_stories", "article_vectors", "alembic_version"} <= tables
+    assert {"articles", "briefings", "digests", "digest_stories", "article_vectors", "story_search",
+            "alembic_version"} <= tables
     with store.db.engine.connect() as connection:
-        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0004"
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0005"
 
 
 def test_health_ready_and_docs(database_url: str) -> None:

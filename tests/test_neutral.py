@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.neutral import neutral_form, neutrality_problem
+from service.neutral import neutral_form, neutrality_problem, point_form, source_origin
 
 
 @pytest.mark.parametrize("sentence", [
@@ -60,3 +60,28 @@ def test_a_sentence_s_neutral_form_leaves_out_the_words_that_grade_what_follows(
 ) -> None:
     assert neutral_form(sentence) == form
     assert (neutrality_problem(form) is None) is ships
+
+
+_LONG_FACT = ("The council of Springfield approved a budget of 40 million dollars for the new harbour "
+              "bridge and two schools on the east side of the river on Monday")
+
+
+@pytest.mark.parametrize(("sentence", "cut"), [
+    (f"{_LONG_FACT}, which will be built over the next three years by a firm from the north.", f"{_LONG_FACT}."),
+    (f"{_LONG_FACT} – the largest sum it has spent on a single project in a decade.", f"{_LONG_FACT}."),
+])
+def test_a_long_source_sentence_ships_as_a_point_cut_before_a_trailing_clause(sentence: str, cut: str) -> None:
+    assert len(sentence.split()) > 30 and point_form(sentence) == cut and len(cut.split()) <= 30
+    assert source_origin(point_form(sentence), sentence) == "edited"
+
+
+@pytest.mark.parametrize("sentence", [
+    f"{_LONG_FACT}, which the mayor said would be built over the next three years.",  # who said it
+    f"{_LONG_FACT}, with work to begin only if the state pays for half of the bridge.",  # a condition
+    f"{_LONG_FACT}, and the opposition voted against the plan after a long debate in the hall.",  # a list, an and
+    "The mayor said the council had “approved a budget of 40 million dollars for the new bridge and the schools "
+    "on Monday evening – the largest sum in a decade” after the vote.",  # inside a quote
+    "Officials said the budget passed.",  # short: as written
+])
+def test_a_sentence_is_not_cut_where_the_cut_would_drop_its_speaker_condition_or_quote(sentence: str) -> None:
+    assert point_form(sentence) == neutral_form(sentence)

@@ -7,22 +7,19 @@ path (clean, brief, verify, store) and not just validation.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from service.api.app import create_app
 from service.llm import build_chat_model
-from service.local_llm import free_port
 from tests.conftest import make_settings
 from tests.fake_backend import FakeBackend
+from tests.served import in_thread
 
 # Requests the schema allows but the service refuses on their meaning, each documented as a 422
 # on its operation: an article with no text left after cleaning, a digest date in the future.
@@ -63,15 +60,8 @@ def live_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         from tests import postgres
 
         url = postgres.new_database(request.getfixturevalue("postgres_admin_url"))
-    with FakeBackend() as backend:
-        server = uvicorn.Server(uvicorn.Config(_app(url, backend.url), port=free_port(), log_level="warning"))
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{server.config.port}"
-        server.should_exit = True
-        thread.join()
+    with FakeBackend() as backend, in_thread(_app(url, backend.url)) as base_url:
+        yield base_url
 
 
 @schema.parametrize()

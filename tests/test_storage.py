@@ -23,6 +23,7 @@ from service.storage.articles import ArticleRepository
 from service.storage.briefings import BriefingRepository
 from service.storage.digests import DigestRepository, StoryRepository
 from service.storage.records import BriefingRecord, BriefingState, DigestRecord
+from service.storage.search import SearchRepository
 from tests.conftest import EXAMPLES, make_settings
 
 SERVICE = Path(__file__).resolve().parent.parent / "service"
@@ -50,7 +51,8 @@ def test_no_module_outside_storage_touches_rows_or_sql() -> None:
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
-@pytest.mark.parametrize("repository", [ArticleRepository, BriefingRepository, DigestRepository, StoryRepository])
+@pytest.mark.parametrize("repository", [ArticleRepository, BriefingRepository, DigestRepository, StoryRepository,
+                                        SearchRepository])
 def test_no_repository_method_takes_or_returns_a_row(repository: type) -> None:
     methods = [m for name, m in inspect.getmembers(repository, inspect.isfunction) if not name.startswith("_")]
     assert methods

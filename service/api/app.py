@@ -8,6 +8,7 @@ from contextlib import ExitStack, asynccontextmanager
 
 from anyio import to_thread
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from langchain_core.language_models import BaseChatModel
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -15,7 +16,7 @@ from service.api import deps, errors, openapi
 from service.api.cache import DoneCache
 from service.api.limits import BodySizeLimit
 from service.api.metrics import Metrics
-from service.api.routers import articles, briefings, digests, health
+from service.api.routers import articles, briefings, digests, health, pages
 from service.llm import open_chat_model
 from service.settings import Settings, get_settings
 from service.storage import Store
@@ -80,4 +81,6 @@ def create_app(
     app.add_middleware(_Metered, metrics=metrics)
     for router in routers:
         app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(packages=[("service.pages", "static")]), name="static")
     return app

@@ -7,7 +7,7 @@ import re
 from service.evals.dataset import Case
 from service.fidelity.checker import FidelityChecker
 from service.models import Article, Briefing, KeyPoint
-from service.neutral import neutrality_problem
+from service.neutral import damage_problem, neutrality_problem
 from service.text import numbers, words
 
 # Which way is better, for marking the best variant; None: shown, never ranked.
@@ -21,12 +21,19 @@ METRICS: dict[str, str | None] = {
     "neutrality": "higher",
     "disagreements_found": "higher",
     "stories_correct": "higher",
+    "damaged_shipped": "lower",
+    "headline_words": "lower",
+    "long_points": "lower",
+    "corroborated_points": "higher",
     "length_words": None,
     "compression": None,
     "llm_calls": "lower",
     "tokens": "lower",
     "seconds": "lower",
 }
+_LONG_POINT = 30  # words: a point a reader scans (issue 27)
+
+
 def briefing_sentences(briefing: Briefing) -> list[str]:
     """Every sentence a reader sees: each story's summary and key points."""
     return [p.text for b in briefing.story_briefings() for p in _written(b)]
@@ -42,6 +49,9 @@ def case_metrics(
     """Return the metrics of one briefing and the expectations it failed."""
     sentences = briefing_sentences(briefing)
     stories = briefing.story_briefings()
+    points = [p.text for b in stories for p in b.key_points]
+    events = [e.text for b in stories for e in b.timeline]
+    titles = [b.title for b in stories]
     text = " ".join([*(b.title for b in stories), *sentences])
     failed: list[str] = []
     scored = checker.score({a.id: a.text for a in articles}, " ".join(sentences) or briefing.title)
@@ -66,12 +76,19 @@ def case_metrics(
         "coverage": _share(len(case.expect.must_include) - len(missing), len(case.expect.must_include)),
         "numbers_traceable": _numbers_traceable(briefing, articles),
         "neutrality": 1.0 - _share(sum(1 for s in sentences if neutrality_problem(s)), len(sentences), empty=0.0),
+        "damaged_shipped": float(sum(1 for s in [*titles, *sentences, *events] if damage_problem(s))),
+        "headline_words": float(max((len(t.split()) for t in titles), default=0)),
+        "long_points": _share(sum(1 for p in points if len(p.split()) > _LONG_POINT), len(points), empty=0.0),
         "length_words": float(len(words(text))),
         "compression": round(len(words(text)) / source_words, 4) if source_words else 0.0,
         "llm_calls": float(run.llm_calls),
         "tokens": float(run.prompt_tokens + run.completion_tokens),
         "seconds": run.seconds,
     }
+    if len(articles) > 1:  # why: one article corroborates nothing
+        measured["corroborated_points"] = _share(sum(1 for b in stories for p in b.key_points
+                                                     if p.independent_sources >= 2),
+                                                 sum(len(b.key_points) for b in stories), empty=0.0)
     if case.expect.disagreements:  # why: measured only where sources are known to disagree
         measured["disagreements_found"] = found
     if case.expect.stories is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from service import numerics
+from service.fidelity.damage import mend
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint, Rejected
 from service.neutral import point_problem
@@ -85,6 +86,8 @@ def _verified(
             break
         if words is not None and len(kept) > free_lead and spent + len(draft.text.split()) > words:
             continue  # why: over the coverage budget; a shorter point further down may still fit
+        if draft.origin == "llm":  # why: a small model copies a spinner's wording; source sentences come mended
+            draft = draft.model_copy(update={"text": mend(draft.text).text})
         reason = point_problem(draft.text)
         if reason:
             rejected.append(Rejected(text=draft.text, reason=reason, stage=stage, origin=draft.origin))

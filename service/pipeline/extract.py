@@ -8,7 +8,7 @@ import numpy as np
 
 from service.fidelity.sources import SourceIndex
 from service.models import KeyPoint
-from service.neutral import neutral_form, point_problem, source_origin
+from service.neutral import point_form, point_problem, source_origin
 from service.pipeline.salience import NoveltyPicker, new_facts_first, salience
 from service.pipeline.verify import SupportChecker
 
@@ -52,7 +52,7 @@ def as_shipped(index: SourceIndex, text: str) -> str | None:
     """A source sentence as a point may ship it: itself, or itself with its grading words left out
     ("a landmark decision"); None when even so it is not neutral or not readable on its own, or it is
     in a word spinner's wording."""
-    form = neutral_form(text)
+    form = point_form(text)
     return None if point_problem(form) or index.spun_words(text) else form
 
 

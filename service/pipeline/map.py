@@ -9,7 +9,7 @@ from service.chunk import chunk_article
 from service.fidelity.rules import missing_specifics
 from service.fidelity.sources import SourceIndex
 from service.models import Chunk, CleanArticle, Fact, Provenance, Rejected
-from service.neutral import neutral_form, source_origin
+from service.neutral import neutral_form, point_form, source_origin
 from service.pipeline.calls import LLMCaller, strip_bullet
 from service.pipeline.read import passages, reading
 from service.prompts import Output, Prompt
@@ -80,7 +80,7 @@ class RewritePassages(MapStrategy):
         # why: the passage was chosen for what it adds to the story; when its rewrite fails, its
         # picked sentence itself keeps that place
         picked = chunk.paragraphs[0].sentences[0]
-        edited = neutral_form(picked)
+        edited = point_form(picked)
         return kept or [Fact(text=edited, provenance=_provenance(chunk),
                              origin=source_origin(edited, picked))], rejected
 

@@ -196,6 +196,12 @@ def _by_reason(dropped: list[Dropped]) -> dict[str, int]:
     return dict(counts)
 
 
+def _batch_title(sections: list[Briefing]) -> str:
+    """A batch's title reads as one headline: its lead story's, and how many stories follow it."""
+    more = len(sections) - 1
+    return f"{sections[0].title}, and {more} more stor{'ies' if more > 1 else 'y'}" if more else sections[0].title
+
+
 def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, seconds: float, listed: int) -> Briefing:
     """A batch of several stories: one section per story, in rank order, under an overview that
     holds what is the batch's own (every source once, what was dropped or skipped, the run's
@@ -217,7 +223,7 @@ def _overview(sections: list[Briefing], corpus: Corpus, stats: CallStats, second
         "fallback_used": any(r.fallback_used for r in runs),
     })
     return Briefing(
-        title="; ".join(s.title for s in sections),
+        title=_batch_title(sections),
         summary=" ".join(p.text for p in lead_sentences),
         summary_sentences=lead_sentences,
         key_points=[],

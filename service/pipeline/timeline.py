@@ -11,7 +11,7 @@ from datetime import datetime
 from service.dates import find_dates
 from service.fidelity.sources import SourceIndex
 from service.models import CleanArticle, DateSpan, KeyPoint, TimelineEntry
-from service.neutral import point_problem
+from service.pipeline.extract import as_shipped
 from service.pipeline.salience import salience
 from service.text import content_words
 
@@ -51,10 +51,11 @@ def timeline(
         if len(entries) >= limit:
             break
         sentence = index.sentences[n]
-        if point_problem(sentence.text) or index.spun_words(sentence.text):
-            continue  # why: a source sentence listed as an event is held to what a point is
-        entry = _entry(sentence.text, [sentence.article_id], published)
-        if entry and new(sentence.text):
+        text = as_shipped(index, sentence.text)  # why: a source sentence listed as an event is held to what a point is
+        if text is None:
+            continue
+        entry = _entry(text, [sentence.article_id], published)
+        if entry and new(text):
             entries.append(entry)
     entries = entries[:limit]
     dated = sorted((e for e in entries if e.date.when), key=lambda e: e.date.when or "")

@@ -10,6 +10,7 @@ from service.storage.briefings import BriefingRepository
 from service.storage.database import Database
 from service.storage.digests import DigestRepository, StoryRepository
 from service.storage.records import TaskStats
+from service.storage.search import SearchRepository
 from service.storage.vectors import VectorRepository
 
 
@@ -20,7 +21,8 @@ class Store:
         self.db = Database(url)
         self.articles = ArticleRepository(self.db)
         self.briefings = BriefingRepository(self.db)
-        self.digests = DigestRepository(self.db)
+        self.search = SearchRepository(self.db)
+        self.digests = DigestRepository(self.db, self.search)
         self.stories = StoryRepository(self.db)
         self.vectors = VectorRepository(self.db)
 

@@ -12,6 +12,7 @@ from service.models import Briefing, Digest, ErrorKind, Status
 from service.storage.database import Database
 from service.storage.jobs import JobTable
 from service.storage.records import DigestRecord, JobClaim, StaleJobs, TaskStats
+from service.storage.search import SearchRepository
 from service.storage.tables import DigestRow, DigestStoryRow
 
 JOBS = JobTable("digest", DigestRow, DigestRow.date, DigestRow.runs)
@@ -20,8 +21,9 @@ JOBS = JobTable("digest", DigestRow, DigestRow.date, DigestRow.runs)
 class DigestRepository:
     """The digest of each date and its runs; a run is claimed like a briefing job, keyed by the date."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, search: SearchRepository) -> None:
         self.db = db
+        self.search = search
 
     def request(self, day: str, *, fresh: bool = False) -> tuple[DigestRecord, bool]:
         """Queue a run of a date's digest; a run already queued or running is left as it is. Return the
@@ -64,16 +66,21 @@ class DigestRepository:
         kind: ErrorKind | None = None, run: int | None = None,
     ) -> bool:
         """Record the end of a digest run (with `run`: only while that run still holds it); a failed run
-        keeps the last good digest."""
+        keeps the last good digest. A stored digest's stories replace the date's in the search index."""
         now = datetime.now(UTC)
         values: dict[str, Any] = {"status": status, "error": error, "error_kind": kind, "finished_at": now,
                                   "updated_at": now}
         if digest is not None:
             values["digest"] = digest.model_dump(mode="json")
         if run is not None:
-            return self._update(day, run, **values)
-        with self.db.sessions.begin() as session:
-            return bool(session.execute(update(DigestRow).where(DigestRow.date == day).values(**values)).rowcount)  # type: ignore[attr-defined]
+            stored = self._update(day, run, **values)
+        else:
+            with self.db.sessions.begin() as session:
+                done = session.execute(update(DigestRow).where(DigestRow.date == day).values(**values))
+                stored = bool(done.rowcount)  # type: ignore[attr-defined]
+        if stored and digest is not None:
+            self.search.index(digest)
+        return stored
 
     def release(self, day: str, run: int, reason: str) -> None:
         """Put a running digest back in the queue (its run is retried later), keeping why."""

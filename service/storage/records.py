@@ -79,3 +79,13 @@ class TaskStats:
     finished: int
     seconds: float
     failures: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoryHit:
+    """A digest story a search found."""
+
+    date: str
+    story_id: str
+    title: str
+    summary: str
