@@ -179,6 +179,10 @@ class PagesSettings(BaseModel):
         "for one (HTTP Basic, the key as password; an API key also opens them); with none, the pages are open.",
     )
     search_results: int = Field(20, ge=1, le=200, description="Most stories a search lists.")
+    fresh_s: float = Field(
+        2.0, ge=0.0, le=300.0, description="How long a page may show a digest before the database is asked whether "
+        "it was made again (0: every request asks).",
+    )
 
     @property
     def keys(self) -> list[str]:

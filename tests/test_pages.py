@@ -44,6 +44,7 @@ HOSTILE = ('<script>window.pwned = 1</script><img src=x onerror="window.pwned = 
 
 
 def _settings(database_url: str, **pages: str) -> Settings:
+    """Settings on this database, with these reading-page settings."""
     return make_settings(database_url=database_url, pages=pages)
 
 
@@ -97,6 +98,18 @@ def test_today_shows_the_stories_and_a_story_page_its_dispute_and_every_points_e
 
         archive = client.get("/digests").text
         assert f'href="/digests/{DAY}"' in archive and "2 stories" in archive
+
+
+def test_a_page_shows_a_digest_made_again_and_not_the_one_it_cached(digested: Store) -> None:
+    digest = digested.digests.get(DAY).digest  # type: ignore[union-attr]
+    assert digest is not None
+    november, april = digest.stories
+    with _client(digested.db.url, fresh_s="0") as client:
+        assert _html(april.briefing.title) in client.get("/").text  # type: ignore[union-attr]
+        client.get(f"/digests/{DAY}/{april.id}")
+        digested.digests.finish(DAY, status=Status.DONE, digest=digest.model_copy(update={"stories": [november]}))
+        assert _html(april.briefing.title) not in client.get("/").text  # type: ignore[union-attr]
+        assert client.get(f"/digests/{DAY}/{april.id}").status_code == 404
 
 
 def test_search_finds_stories_by_their_words_in_the_databases_own_full_text_search(digested: Store) -> None:

@@ -74,6 +74,8 @@ def create_app(
     )
     app.state.settings, app.state.store, app.state.metrics = settings, store, metrics
     app.state.done_cache = DoneCache(settings.api.cache_briefings)
+    app.state.page_cache = DoneCache(settings.api.cache_briefings)
+    app.state.page_stamps, app.state.page_locks = {}, {}
     errors.install(app, refused_first=deps.refused_key)
     routers = [module.router for module in (briefings, articles, digests, health)]
     openapi.install(app, routers)

@@ -1,4 +1,5 @@
-"""A bounded cache of finished briefings' JSON: a done briefing never changes, so reads skip the database."""
+"""A bounded cache of response bodies that never change under their key: a done briefing's JSON (by its
+id), a reading page (by its path and the stored digest's last change); reads skip the database."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections import OrderedDict
 
 
 class DoneCache:
-    """Least-recently-used bytes by briefing id, thread-safe."""
+    """Least-recently-used bytes by key, thread-safe."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity

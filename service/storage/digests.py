@@ -104,6 +104,15 @@ class DigestRepository:
             row = session.get(DigestRow, day)
             return _record(row) if row else None
 
+    def stamp(self, day: str | None = None) -> tuple[str, datetime] | None:
+        """The date and last change of a date's stored digest (of the newest one with no date given),
+        read without the digest itself: what a cached page of it is keyed by."""
+        query = select(DigestRow.date, DigestRow.updated_at).where(DigestRow.digest.is_not(None))
+        query = query.where(DigestRow.date == day) if day else query.order_by(DigestRow.date.desc()).limit(1)
+        with self.db.sessions() as session:
+            found = session.execute(query).first()
+        return (found[0], found[1]) if found else None
+
     def earlier(self, day: str, days: int) -> list[Digest]:
         """The stored digests of the `days` dates before `day`, newest first."""
         first = (date.fromisoformat(day) - timedelta(days=days)).isoformat()
