@@ -9,7 +9,8 @@ import pytest
 
 from service.errors import ConfigError, PromptError
 from service.evals.dataset import ROOT, Dataset, load_dataset
-from service.evals.report import compare, gate_failures, read_jsonl, table, write_html, write_jsonl
+from service.evals.report import compare, gate_failures, read_jsonl, table, write_jsonl
+from service.evals.report_page import write_html
 from service.evals.runner import EvalRun, parse_variant, run_eval
 from tests.conftest import make_settings
 
@@ -56,7 +57,7 @@ def test_a_breached_threshold_fails_the_gate(examples_run: tuple[Dataset, EvalRu
 
 
 def test_reports_table_html_jsonl_and_compare(examples_run: tuple[Dataset, EvalRun], tmp_path: Path) -> None:
-    _, run = examples_run
+    dataset, run = examples_run
     rows = {line.split()[0]: line.split()[1:] for line in table(run).splitlines()}
     assert rows["metric"] == ["defaults"]
     assert len(rows["fidelity"]) == 1 and "*" not in rows["fidelity"][0]  # one variant: nothing to rank
@@ -67,10 +68,19 @@ def test_reports_table_html_jsonl_and_compare(examples_run: tuple[Dataset, EvalR
     again = read_jsonl(tmp_path / "a.jsonl")
     assert "coverage" in compare(run, again)
     failing = run.model_copy(deep=True)
-    failing.results[0].failed = ["must include /Crimea/"]
-    write_html(failing, tmp_path / "r.html")
+    failing.results[0].failed = ["must include /<b>Crimea</b>/"]
+    failing.results[0].metrics["coverage"] = 0.0
+    write_html(failing, tmp_path / "r.html", dataset, earlier=run)
     page = (tmp_path / "r.html").read_text()
-    assert page.startswith("<!doctype html>") and "class='fail'" in page and "must include /Crimea/" in page
+    assert page.startswith("<!doctype html>") and "must include /&lt;b&gt;Crimea&lt;/b&gt;/" in page
+    failed_before = sum(1 for r in run.results if r.failed)
+    assert page.count('class="cell fail"') == failed_before + (not run.results[0].failed)
+    assert f"failing ({failed_before + (not run.results[0].failed)})" in page and 'id="show-differing"' in page
+    coverage = page.split('<th scope="row">coverage</th>', 1)[1].split("</tr>", 1)[0]
+    drop = -run.results[0].metrics["coverage"] / len(run.results)
+    assert "min 0.8" in coverage and "✗" in coverage and f"({round(drop, 4):+g})" in coverage
+    briefing = run.results[0].briefing
+    assert briefing is not None and all(_escaped(s.title) in page for s in briefing.story_briefings())
 
 
 def test_variants_parse_and_name_their_recordings() -> None:
@@ -90,3 +100,9 @@ def test_replay_without_a_recording_is_an_error_not_a_network_call(tmp_path: Pat
     )
     run = run_eval(load_dataset(tmp_path), [parse_variant("")], make_settings())
     assert run.results[0].error is not None and "run with --record" in run.results[0].error
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)

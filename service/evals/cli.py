@@ -10,7 +10,8 @@ import typer
 
 from service.console import terminal_progress
 from service.evals.dataset import ROOT, load_dataset
-from service.evals.report import compare, gate_failures, read_jsonl, table, write_html, write_jsonl
+from service.evals.report import compare, gate_failures, read_jsonl, table, write_jsonl
+from service.evals.report_page import write_html
 from service.evals.runner import parse_variant, run_eval
 from service.settings import get_settings
 
@@ -32,10 +33,14 @@ def run(
         "--record/--replay", help="call the backend and refresh the recordings, or replay them (no network)"
     )] = False,
     out: Annotated[Path | None, typer.Option(help="report folder (default evals/reports/NAME-DATE)")] = None,
+    compare_to: Annotated[Path | None, typer.Option(
+        help="an earlier run's results.jsonl: the report shows each metric's change from it"
+    )] = None,
 ) -> int:
     """Run variants x cases through the real pipeline; print the table and the gate, write JSONL and HTML."""
     settings = get_settings()
     data = load_dataset(dataset)
+    earlier = read_jsonl(compare_to) if compare_to else None
     variants = [parse_variant(v) for v in variant or []] or [parse_variant("")]
     with terminal_progress() as progress:
         result = run_eval(data, variants, settings, record=record, backend=backend, progress=progress)
@@ -43,7 +48,7 @@ def run(
         folder = out or ROOT / "evals" / "reports" / f"{data.name}-{stamp}"
         folder.mkdir(parents=True, exist_ok=True)
         write_jsonl(result, folder / "results.jsonl")
-        write_html(result, folder / "report.html")
+        write_html(result, folder / "report.html", data, earlier)
         progress.note(f"wrote {folder / 'report.html'} and {folder / 'results.jsonl'}")
     typer.echo(table(result))
     failures = gate_failures(data, result)

@@ -1,15 +1,13 @@
-"""Eval reports: a side-by-side table, a self-contained HTML page, JSONL, comparisons, the gate."""
+"""Eval reports: a side-by-side table, JSONL, comparisons, the gate (the page: report_page.py)."""
 
 from __future__ import annotations
 
-import difflib
-import html
 import json
 from pathlib import Path
 from statistics import mean
 
 from service.evals.dataset import Dataset
-from service.evals.metrics import METRICS, briefing_sentences
+from service.evals.metrics import METRICS
 from service.evals.runner import CaseResult, EvalRun
 
 
@@ -99,55 +97,6 @@ def compare(a: EvalRun, b: EvalRun) -> str:
     if only:
         lines.append(f"\nin one run only: {', '.join(only)}")
     return "\n".join(lines)
-
-
-def write_html(run: EvalRun, path: Path) -> None:
-    """Write a self-contained page: the table, then every case with each variant's briefing."""
-    cases = list(dict.fromkeys(r.case for r in run.results))
-    by = {(r.variant, r.case): r for r in run.results}
-    parts = [
-        "<!doctype html><meta charset='utf-8'><title>briefing eval: ", html.escape(run.fingerprint.dataset),
-        "</title><style>body{font:14px system-ui;margin:2em}td,th{border:1px solid #ccc;padding:6px;"
-        "vertical-align:top}table{border-collapse:collapse}.fail{background:#fdd}.ok{background:#efe}"
-        "pre{white-space:pre-wrap}.diff_add{background:#cfc}.diff_sub{background:#fcc}.diff_chg{background:#ffc}"
-        "</style>",
-        f"<h1>{html.escape(run.fingerprint.dataset)}</h1><p>{html.escape(run.fingerprint.model_dump_json())}</p>",
-        "<h2>Summary</h2><pre>", html.escape(table(run)), "</pre><h2>Cases</h2><table><tr><th>case</th>",
-        *[f"<th>{html.escape(v)}</th>" for v in run.variants], "</tr>",
-    ]
-    for case in cases:
-        parts.append(f"<tr><td>{html.escape(case)}</td>")
-        for variant in run.variants:
-            parts.append(_cell(by.get((variant, case))))
-        parts.append("</tr>")
-    parts.append("</table>")
-    if len(run.variants) >= 2:
-        first, second = run.variants[:2]
-        parts.append(f"<h2>Diff: {html.escape(first)} → {html.escape(second)}</h2>")
-        differ = difflib.HtmlDiff(wrapcolumn=70)
-        for case in cases:
-            a, b = _text(by.get((first, case))), _text(by.get((second, case)))
-            parts.append(f"<h3>{html.escape(case)}</h3>" + differ.make_table(a, b, first, second, context=False))
-    path.write_text("".join(parts), encoding="utf-8")
-
-
-def _cell(result: CaseResult | None) -> str:
-    if result is None:
-        return "<td>-</td>"
-    if result.error:
-        return f"<td class='fail'>error: {html.escape(result.error)}</td>"
-    status = "fail" if result.failed else "ok"
-    failed = "".join(f"<li>{html.escape(f)}</li>" for f in result.failed)
-    metrics = ", ".join(f"{k} {_fmt(v)}" for k, v in result.metrics.items())
-    body = html.escape("\n".join(_text(result)))
-    return f"<td class='{status}'><ul>{failed}</ul><pre>{body}</pre><small>{html.escape(metrics)}</small></td>"
-
-
-def _text(result: CaseResult | None) -> list[str]:
-    if result is None or result.briefing is None:
-        return []
-    b = result.briefing
-    return [b.title, *[f"- {s}" for s in briefing_sentences(b)]]
 
 
 def _fmt(value: float) -> str:
