@@ -125,14 +125,31 @@ async def load(url: str, requests: int, clients: int) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    """Measure both servers and print the comparison."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def load_arguments(doc: str, per: str) -> argparse.Namespace:
+    """The load options of a latency benchmark: requests (httpx), clients, seconds `per` URL (wrk)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=10, help="with wrk: seconds per server")
+    parser.add_argument("--seconds", type=int, default=10, help=f"with wrk: seconds per {per}")
     parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk is installed")
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def load_tool(args: argparse.Namespace) -> str:
+    """Which load generator measures: wrk where installed (unless --python-client), else httpx."""
+    return "wrk" if shutil.which("wrk") and not args.python_client else "httpx"
+
+
+def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
+    """Load one URL with the chosen tool: rate and latency percentiles."""
+    if load_tool(args) == "wrk":
+        return load_wrk(url, args.clients, args.seconds)
+    return asyncio.run(load(url, args.requests, args.clients))
+
+
+def main() -> None:
+    """Measure both servers and print the comparison."""
+    args = load_arguments(__doc__ or "", "server")
     from service.local_llm import free_port
     from service.models import Briefing, Status
     from service.requests import ArticleIn, StoredRequest
@@ -151,17 +168,13 @@ def main() -> None:
         port = free_port()
         process = serve(kind, port, folder, payload_file)
         try:
-            url = f"http://127.0.0.1:{port}{path}"
-            if shutil.which("wrk") and not args.python_client:
-                results[kind] = load_wrk(url, args.clients, args.seconds)
-            else:
-                results[kind] = asyncio.run(load(url, args.requests, args.clients))
+            results[kind] = measure(f"http://127.0.0.1:{port}{path}", args)
         finally:
             process.terminate()
             process.wait()
     size = len(json.dumps(payload))
-    tool = "wrk" if shutil.which("wrk") and not args.python_client else "httpx"
-    print(f"GET a stored briefing ({size:,} bytes of JSON), {args.clients} concurrent clients on loopback ({tool})")
+    print(f"GET a stored briefing ({size:,} bytes of JSON), {args.clients} concurrent clients on loopback "
+          f"({load_tool(args)})")
     print(f"{'':28}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
     for kind, label in (("api", "GET /v1/briefings/{id}"), ("bare", "bare FastAPI endpoint")):
         r = results[kind]

@@ -11,9 +11,6 @@ page, today's page and the JSON briefing. Target: the story page's p99 under 50 
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import shutil
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -23,19 +20,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from api_latency import load, load_wrk, serve, stored_briefing_payload  # noqa: E402
+from api_latency import load_arguments, load_tool, measure, serve, stored_briefing_payload  # noqa: E402
 
 DAY = "2024-11-18"
 
 
 def main() -> None:
     """Store the digest, serve it, and measure each page."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=4000)
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=10, help="with wrk: seconds per page")
-    parser.add_argument("--python-client", action="store_true", help="use the httpx client even if wrk is installed")
-    args = parser.parse_args()
+    args = load_arguments(__doc__ or "", "page")
     from service.ingest import ingest_paths
     from service.local_llm import free_port
     from service.models import Briefing, Digest, DigestStory, Status
@@ -59,20 +51,17 @@ def main() -> None:
     store.briefings.finish(row.id, attempt=row.attempts, briefing=briefing)
     paths = {"story page": f"/digests/{DAY}/story-1", "evidence page": f"/digests/{DAY}/story-1/points/1",
              "today": "/", "GET /v1/briefings/{id}": f"/v1/briefings/{row.id}"}
-    wrk = shutil.which("wrk") and not args.python_client
     port = free_port()
     process = serve("api", port, folder, folder / "unused.json")
     results = {}
     try:
         for label, path in paths.items():
-            url = f"http://127.0.0.1:{port}{path}"
-            results[label] = load_wrk(url, args.clients, args.seconds) if wrk else asyncio.run(
-                load(url, args.requests, args.clients))
+            results[label] = measure(f"http://127.0.0.1:{port}{path}", args)
     finally:
         process.terminate()
         process.wait()
     print(f"reading pages of the examples' November story, {args.clients} concurrent clients on loopback "
-          f"({'wrk' if wrk else 'httpx'})")
+          f"({load_tool(args)})")
     print(f"{'':26}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}")
     for label, r in results.items():
         print(f"{label:26}{r['rps']:>12.0f}{r['p50_ms']:>10.1f}{r['p99_ms']:>10.1f}")

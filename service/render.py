@@ -54,7 +54,7 @@ def to_markdown(briefing: Briefing) -> str:
                   "its own sources, and figures are compared within each.", ""]
         for n, section in enumerate(briefing.sections, 1):
             lines += [f"## {n}. {md(section.title)}", ""]
-            about = [when_line(section), f"{_count(section.stories[0].independent_sources, 'source')} "
+            about = [when_line(section), f"{count(section.stories[0].independent_sources, 'source')} "
                      f"{refs([s.id for s in section.sources], number)}" if section.stories else ""]
             lines += [f"_{'; '.join(a for a in about if a)}_", ""]
             lines += story_lines(section, number, "###")
@@ -69,7 +69,7 @@ def to_markdown(briefing: Briefing) -> str:
             lines.append(f"- [{number.get(d.source, '?')}] {where}, {md(d.reason)}: “{md(_clip(d.text))}”")
         if (listed := sum(d.paragraphs for d in briefing.dropped)) < sum(briefing.dropped_counts.values()):
             counts = "; ".join(f"{md(reason)}: {n}" for reason, n in briefing.dropped_counts.items())
-            lines.append(f"- {_count(sum(briefing.dropped_counts.values()) - listed, 'more paragraph')} "
+            lines.append(f"- {count(sum(briefing.dropped_counts.values()) - listed, 'more paragraph')} "
                          f"not listed; all dropped paragraphs by reason: {counts}")
     if briefing.skipped:
         lines += ["", "## Skipped inputs", ""]
@@ -175,9 +175,9 @@ def source_line(source: SourceInfo, number: dict[str, int]) -> str:
     return f"{number[source.id]}. {md(source_name(source))} (`{source.id}`){notes}"
 
 
-def source_count(point: KeyPoint) -> str:
+def sourcecount(point: KeyPoint) -> str:
     """How many independent sources support a point, e.g. '3 sources'."""
-    return _count(point.independent_sources, "source")
+    return count(point.independent_sources, "source")
 
 
 # What a reader is told of a point's evidence instead of the judge's raw score (kept in the JSON).
@@ -187,13 +187,14 @@ _ORIGIN_LABEL: dict[KeyPointOrigin, str] = {
 }
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+def count(n: int, noun: str, nouns: str | None = None) -> str:
+    """A number with its noun, e.g. '1 source', '3 sources', '2 stories' (with `nouns`)."""
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 
 def evidence_note(point: KeyPoint) -> str:
     """How many sources support a point and how it was made from them, e.g. '3 sources; quoted'."""
-    return f"{source_count(point)}; {_ORIGIN_LABEL[point.origin]}"
+    return f"{sourcecount(point)}; {_ORIGIN_LABEL[point.origin]}"
 
 
 def _clip(text: str, limit: int = 90) -> str:

@@ -49,10 +49,11 @@ def case_metrics(
     """Return the metrics of one briefing and the expectations it failed."""
     sentences = briefing_sentences(briefing)
     stories = briefing.story_briefings()
-    points = [p.text for b in stories for p in b.key_points]
+    key_points = [p for b in stories for p in b.key_points]
+    points = [p.text for p in key_points]
     events = [e.text for b in stories for e in b.timeline]
     titles = [b.title for b in stories]
-    text = " ".join([*(b.title for b in stories), *sentences])
+    text = " ".join([*titles, *sentences])
     failed: list[str] = []
     scored = checker.score({a.id: a.text for a in articles}, " ".join(sentences) or briefing.title)
     leaked = [p for p in case.expect.must_not_include if re.search(p, text, re.I)]
@@ -86,9 +87,8 @@ def case_metrics(
         "seconds": run.seconds,
     }
     if len(articles) > 1:  # why: one article corroborates nothing
-        measured["corroborated_points"] = _share(sum(1 for b in stories for p in b.key_points
-                                                     if p.independent_sources >= 2),
-                                                 sum(len(b.key_points) for b in stories), empty=0.0)
+        measured["corroborated_points"] = _share(sum(1 for p in key_points if p.independent_sources >= 2),
+                                                 len(key_points), empty=0.0)
     if case.expect.disagreements:  # why: measured only where sources are known to disagree
         measured["disagreements_found"] = found
     if case.expect.stories is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from service.evals.dataset import Dataset
 from service.evals.metrics import METRICS, briefing_sentences
+from service.evals.report import means
 from service.evals.runner import CaseResult, EvalRun
 from service.pages.render import environment
 
@@ -39,8 +40,6 @@ class CaseRow:
 
 def write_html(run: EvalRun, path: Path, dataset: Dataset | None = None, earlier: EvalRun | None = None) -> None:
     """Write the report page for a run (and its dataset's gate, and an earlier run to compare with)."""
-    from service.evals.report import means
-
     averages, before = means(run), means(earlier) if earlier else {}
     thresholds = dataset.thresholds if dataset else {}
     rows = []

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from service import render
-from service.models import Briefing, SourceInfo
+from service.models import Briefing
 from service.pages.views import cited_sentences, one_line
 
 # why: pages run no script and load nothing from elsewhere; whatever an article smuggles in stays text
@@ -22,10 +22,6 @@ SECURITY_HEADERS = {
 }
 
 
-def _plural(n: int, noun: str, nouns: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
-
-
 def _safe_url(url: str | None) -> bool:
     """Only a web address becomes a link: a feed's `javascript:` or `data:` URL stays unlinked text."""
     return bool(url) and urlsplit(url or "").scheme in ("http", "https")
@@ -35,16 +31,8 @@ def _source_names(briefing: Briefing) -> dict[str, str]:
     return {s.id: render.source_name(s) for s in briefing.sources}
 
 
-def _source_mark(source_id: str, number: dict[str, int]) -> str:
-    return f"[{number[source_id]}]" if source_id in number else ""
-
-
 def _source_name_of(source_id: str, names: dict[str, str]) -> str:
     return names.get(source_id, source_id)
-
-
-def _source_name(source: SourceInfo) -> str:
-    return render.source_name(source)
 
 
 def environment() -> Environment:
@@ -52,8 +40,8 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("service.pages", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     filters: dict[str, Any] = {
-        "plural": _plural, "safe_url": _safe_url, "source_names": _source_names, "source_mark": _source_mark,
-        "source_name_of": _source_name_of, "source_name": _source_name, "source_numbers": render.source_numbers,
+        "plural": render.count, "safe_url": _safe_url, "source_names": _source_names, "refs": render.refs,
+        "source_name_of": _source_name_of, "source_name": render.source_name, "source_numbers": render.source_numbers,
         "evidence_note": render.evidence_note, "when_line": render.when_line, "placed_timeline": render.placed_timeline,
         "timeline_date": render.timeline_date, "cited_sentences": cited_sentences, "one_line": one_line,
     }

@@ -23,7 +23,6 @@ from service.api.errors import ApiError
 from service.models import Digest
 from service.pages.render import SECURITY_HEADERS, environment
 from service.pages.views import cited_sentences, marked_article, story_of
-from service.render import source_name
 from service.storage import Store
 
 _TEMPLATES = environment()
@@ -164,9 +163,8 @@ async def evidence_page(day: str, story_id: str, number: int, request: Request, 
         found = store.articles.by_ids(source_ids) if source_ids else []
         article = found[0] if found else None
         paragraphs = marked_article(article, point, story.briefing.dropped) if article else []
-        names = {s.id: source_name(s) for s in story.briefing.sources}
-        return _page("evidence.html", digest=digest, briefing=story.briefing, point=point, names=names,
-                     article=article, paragraphs=paragraphs, story_href=f"/digests/{day}/{story_id}")
+        return _page("evidence.html", digest=digest, briefing=story.briefing, point=point, article=article,
+                     paragraphs=paragraphs, story_href=f"/digests/{day}/{story_id}")
 
     return await _cached(request, store, day, render, f"There is no digest for {day}.")
 
@@ -175,7 +173,7 @@ async def evidence_page(day: str, story_id: str, number: int, request: Request, 
 def search(request: Request, store: StoreDep, q: Annotated[str, Query(max_length=200)] = "") -> HTMLResponse:
     """Stories whose title or summary match the words searched for."""
     limit = request.app.state.settings.pages.search_results
-    return _page("search.html", query=q, hits=store.search.search(q, limit) if q.strip() else [])
+    return _page("search.html", query=q, hits=store.search.search(q, limit))
 
 
 @router.get("/briefings/{briefing_id}", response_class=HTMLResponse)
