@@ -297,6 +297,11 @@ def test_a_headline_is_the_lead_sentence_cut_to_who_did_what_in_under_14_words()
 
     assert lead_headline(graded, OnlyWhole()) == graded.rstrip(".")
 
+    from service.pipeline.title import _title_problem  # the model's headline is held to the same: who did what
+
+    assert _title_problem("President Joe Biden has made a decision", Supports())[0].startswith("names too little")
+    assert _title_problem("Biden authorized Ukraine to strike inside Russia", Supports()) == ("", False)
+
 
 def test_sources_are_listed_as_a_reader_knows_them() -> None:
     from datetime import UTC, datetime
