@@ -189,8 +189,13 @@ class KeyPoint(BaseModel):
         "llm", description="'llm', 'extract' for a verbatim source sentence, 'edited' for one with its "
         "grading words ('a landmark decision') or a trailing clause left out, or 'repaired' for one with a word "
         "spinner's substitutes or a translation's debris undone ('once morest' -> 'against').")
+    gist_sources: list[str] = Field(
+        default_factory=list,
+        description="Ids of further articles that state the point's gist (who did what, with every number) in "
+        "their own words, though not all of its details; counted, not cited.")
     independent_sources: int = Field(
-        0, description="Independent sources that support it (copies of one report count once)."
+        0, description="Independent sources that state it, in full (`sources`) or its gist (`gist_sources`); "
+        "copies of one report count once."
     )
     disputed: list[str] = Field(
         default_factory=list, description="Disagreements this sentence states one value of (see `disagreements`)."

@@ -144,9 +144,11 @@ def refs(sources: list[str], number: dict[str, int]) -> str:
 
 
 def cited(point: KeyPoint, number: dict[str, int]) -> str:
-    """Return a sentence with its citation marks, and a note when it states one side of a dispute."""
+    """Return a sentence with its citation marks, the sources that state only its gist, and a note when
+    it states one side of a dispute."""
+    gist = f" _(its gist also in {refs(point.gist_sources, number)})_" if point.gist_sources else ""
     note = f" _(sources disagree on {md(', '.join(point.disputed))})_" if point.disputed else ""
-    return f"{md(point.text)} {refs(point.sources, number)}{note}"
+    return f"{md(point.text)} {refs(point.sources, number)}{gist}{note}"
 
 
 def summary_cited(briefing: Briefing, number: dict[str, int]) -> str:
@@ -193,7 +195,7 @@ def count(n: int, noun: str, nouns: str | None = None) -> str:
 
 
 def evidence_note(point: KeyPoint) -> str:
-    """How many sources support a point and how it was made from them, e.g. '3 sources; quoted'."""
+    """How many sources state a point and how it was made from them, e.g. '3 sources; quoted'."""
     return f"{sourcecount(point)}; {_ORIGIN_LABEL[point.origin]}"
 
 

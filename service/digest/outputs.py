@@ -108,14 +108,14 @@ def _story_html(story: DigestStory) -> list[str]:
         return [f"<h2>{story.rank}. Story {e(story.id)}</h2>",
                 f"<p class='error'>No briefing: {e(story.error or '')}</p>"]
     number = source_numbers(brief)
-    summary = " ".join(f"{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)}"
+    summary = " ".join(f"{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_gist_html(p, number)}{_disputed_html(p)}"
                        for p in brief.summary_sentences)
     parts = [
         f"<h2 id='{e(story.id)}'>{story.rank}. {e(brief.title)}</h2>",
         f"<p class='meta'>{e(_sources_line(story))}{e(f' · {when_line(brief)}' if brief.date_span else '')}</p>",
         *_continues_html(story, number),
         f"<p>{summary or e(brief.summary)}</p><ul>",
-        *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_disputed_html(p)} "
+        *(f"<li>{e(p.text)}<sup>{refs(p.sources, number)}</sup>{_gist_html(p, number)}{_disputed_html(p)} "
           f"<span class='meta'>({e(evidence_note(p))})</span></li>" for p in brief.key_points),
         "</ul>",
     ]
@@ -199,6 +199,12 @@ def _continues_html(story: DigestStory, number: dict[str, int]) -> list[str]:
     return [f"<p class='meta'>Continues <a href='{e(was.date)}.html#{e(was.story_id)}'>{e(was.title)}</a> "
             f"({e(was.date)}).</p><h3>New since {e(was.date)}</h3>",
             f"<ul>{''.join(new) or '<li>nothing the earlier briefing did not say</li>'}</ul>"]
+
+
+def _gist_html(point: KeyPoint, number: dict[str, int]) -> str:
+    if not point.gist_sources:
+        return ""
+    return f" <em class='meta'>(its gist also in {refs(point.gist_sources, number)})</em>"
 
 
 def _disputed_html(point: KeyPoint) -> str:

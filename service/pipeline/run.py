@@ -13,7 +13,6 @@ from service.aio import run_sync
 from service.disagree import disputed
 from service.errors import NothingToBriefError
 from service.fidelity.checker import FidelityChecker
-from service.fidelity.sources import SourceIndex
 from service.llm import open_chat_model
 from service.models import (
     Briefing,
@@ -22,7 +21,6 @@ from service.models import (
     DateSpan,
     Dropped,
     Fact,
-    KeyPoint,
     Rejected,
     RunRecord,
     SourceInfo,
@@ -31,6 +29,7 @@ from service.models import (
 from service.pipeline.assemble import assemble
 from service.pipeline.calls import CallStats, LLMCaller
 from service.pipeline.collapse import collapse_facts
+from service.pipeline.corroborate import count_sources
 from service.pipeline.map import MAP_STRATEGIES, MapStrategy, merge_duplicates
 from service.pipeline.prepare import Corpus
 from service.pipeline.reduce import REDUCE_STRATEGIES, Draft
@@ -146,7 +145,7 @@ async def _brief_story(
     verifier = Verifier(index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
     # why: verification is CPU work; on a thread it does not hold up other briefings on the shared loop.
     result = await asyncio.to_thread(assemble, draft, index, verifier, settings.verify)
-    await asyncio.to_thread(_count_sources, result.summary + result.points, index, verifier)
+    await asyncio.to_thread(count_sources, result.summary + result.points, index, verifier)
     for point in result.summary + result.points:
         point.disputed = disputed(point.text, disagreements)
     progress.note(f"title{label}")
@@ -270,12 +269,3 @@ def _source_info(article: CleanArticle) -> SourceInfo:
     lead = None if a.title else " ".join(words[:10]) + ("…" if len(words) > 10 else "")
     return SourceInfo(id=a.id, title=a.title, origin=a.origin, lead=lead, outlet=outlet, url=a.url,
                       published=a.published, flags=article.flags)
-
-
-def _count_sources(points: list[KeyPoint], index: SourceIndex, verifier: Verifier) -> None:
-    """Add every briefed source that also supports a point, and count them; the corpus briefs one copy
-    per independent source, so each supporting article is one independent source."""
-    for point in points:
-        others = [a for a in index.article_ids if a not in point.sources]
-        point.sources += [a for a in others if verifier.check(point.text, [a]).supported]
-        point.independent_sources = len(set(point.sources))

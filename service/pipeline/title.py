@@ -68,19 +68,24 @@ _CLAUSE = re.compile(r",\s|;\s|\s[-–—]\s|\s(?:which|who|while|after|as)\s")
 
 def lead_headline(sentence: str, checker: SupportChecker) -> str:
     """Cut a verified sentence down to a headline that says who did what: no attribution, no
-    parentheses, under _MAX_WORDS words, and of its shortened forms (see _headlines) the first one
+    parentheses, under _MAX_WORDS words, and of its shortened forms (see headline_forms) the first one
     still supported on its own ("Biden has made a decision" says nothing; "Biden authorized Ukraine
     to use long-range missiles ..." does); the whole sentence when no form is supported."""
-    text = _ATTRIBUTION_START.sub("", _ATTRIBUTION_END.sub("", sentence.strip()))
-    text = re.sub(r"\s*\([^()]*\)", "", text).rstrip(" .!")  # no parentheticals in a headline
-    text = text[:1].upper() + text[1:]
-    for candidate in _headlines(text):
+    text = bare_claim(sentence)
+    for candidate in headline_forms(text):
         if candidate == sentence or checker.check(candidate.rstrip("…"), []).supported:
             return candidate
     return sentence.strip().rstrip(".")
 
 
-def _headlines(text: str) -> list[str]:
+def bare_claim(sentence: str) -> str:
+    """A sentence without its attribution, parentheticals and final stop: the claim a headline starts from."""
+    text = _ATTRIBUTION_START.sub("", _ATTRIBUTION_END.sub("", sentence.strip()))
+    text = re.sub(r"\s*\([^()]*\)", "", text).rstrip(" .!")  # no parentheticals in a headline
+    return text[:1].upper() + text[1:]
+
+
+def headline_forms(text: str) -> list[str]:
     """A sentence's shortened forms that fit a headline, best first: those naming who did what to
     whom or where (_MIN_SPECIFICS), then the rest; the more content kept, the better; its first
     words last."""
@@ -91,13 +96,24 @@ def _headlines(text: str) -> list[str]:
     forms |= {form[: m.start()] for form in list(forms) for m in _CLAUSE.finditer(form)
               if len(form[: m.start()].split()) >= 6}
     fitting = [form.strip() for form in forms if len(form.split()) <= _MAX_WORDS and not _OPEN_ENDED.search(form)]
-    fitting.sort(key=lambda form: (len(_specifics(form)) >= _MIN_SPECIFICS, len(content_words(form)), len(form)),
+    fitting.sort(key=lambda form: (len(specifics(form)) >= _MIN_SPECIFICS, len(content_words(form)), len(form)),
                  reverse=True)
     shortest = min(forms, key=len)
     return fitting + [" ".join(shortest.split()[:_MAX_WORDS]) + "…"]
 
 
-def _specifics(text: str) -> set[str]:
+def gist(sentence: str) -> str | None:
+    """What a sentence says at its core, as a headline would: its first shortened form that still names
+    who did what (_MIN_SPECIFICS) and keeps every number it states; None when it has no shorter form."""
+    text = bare_claim(sentence)
+    stated = numbers(text)
+    for form in headline_forms(text)[:-1]:  # why: the last form is the cut-off fallback ("…")
+        if form != text and len(specifics(form)) >= _MIN_SPECIFICS and stated <= numbers(form):
+            return form
+    return None
+
+
+def specifics(text: str) -> set[str]:
     """Who and what a headline names: its names and numbers."""
     return proper_names(text) | numbers(text)
 
@@ -126,7 +142,7 @@ def clean_headline(reply: str) -> str:
 def _title_problem(title: str, checker: SupportChecker) -> tuple[str, bool]:
     if len(title.split()) > _MAX_WORDS:
         return "too long for a headline", False
-    if len(_specifics(title)) < _MIN_SPECIFICS:
+    if len(specifics(title)) < _MIN_SPECIFICS:
         return "names too little for a headline: not who did what to whom or where", False
     if problem := neutrality_problem(title):
         return problem, False
