@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from service.dates import date_line_length, is_date_label, stated_date
 from service.encoding import has_mojibake
 from service.models import Article, CleanArticle, Dropped, Flag, Paragraph
 from service.text import has_attribution, sentences, words
@@ -92,8 +93,12 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def paragraphs_of(article: Article) -> list[Paragraph]:
-    """The article's paragraphs, numbered from 1, each split into sentences."""
-    return [Paragraph(article_id=article.id, index=i, text=t) for i, t in enumerate(split_paragraphs(article.text), 1)]
+    """The article's paragraphs, numbered from 1, each split into sentences; a dateline opening the first
+    ("KYIV, November 17, 2024 (Reuters) —") is left out of it: it dates the article, it is not the story."""
+    texts = split_paragraphs(article.text)
+    if texts and (length := date_line_length(texts[0])) and texts[0][length:].strip():
+        texts[0] = texts[0][length:].strip()
+    return [Paragraph(article_id=article.id, index=i, text=t) for i, t in enumerate(texts, 1)]
 
 
 def clean_article(
@@ -104,7 +109,7 @@ def clean_article(
     kept: list[Paragraph] = []
     dropped: list[Dropped] = []
     in_speculation = False
-    for paragraph in paragraphs if paragraphs is not None else paragraphs_of(article):
+    for n, paragraph in enumerate(paragraphs if paragraphs is not None else paragraphs_of(article)):
         text, index = paragraph.text, paragraph.index
         verdict = judge_paragraph(text, split=paragraph.sentences, in_speculative_section=in_speculation)
         if (instruction := next((s for s in paragraph.sentences if addressed(s)), None)) is not None:
@@ -113,13 +118,16 @@ def clean_article(
             in_speculation = True
         elif verdict.reason is None and not is_heading(text):
             in_speculation = False
+        if verdict.reason is None and ((n == 0 and date_line_length(text)) or is_date_label(text)):
+            verdict = Verdict("the article's date line, no content")
         if verdict.reason is None and is_heading(text):
             verdict = Verdict("section heading, no content")
         if verdict.reason is None:
             kept.append(paragraph)
         else:
             dropped.append(Dropped(source=article.id, paragraph=index, text=text, reason=verdict.reason))
-    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text))
+    return CleanArticle(article=article, paragraphs=kept, dropped=dropped, flags=quality_flags(article.text),
+                        published=article.published or stated_date(article.text))
 
 
 def judge_paragraph(

@@ -107,3 +107,48 @@ def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMent
         return DateMention(said=said, when=str(today.year - relative.startswith("last")), precision="year")
     monday = today - timedelta(days=today.weekday()) - timedelta(weeks=relative.startswith("last"))
     return DateMention(said=said, when=monday.isoformat(), precision="week")
+
+
+
+_MONTH_ABBREVIATIONS = {name[:3]: n for name, n in _MONTHS.items()}
+_FULL_MONTH = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December"
+               r"|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?")
+_WEEKDAY = r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+_FULL_DATE = (rf"{_WEEKDAY}(?:(?P<d1>\d{{1,2}})\s+(?P<m1>{_FULL_MONTH}),?\s+(?P<y1>(?:19|20)\d\d)"
+              rf"|(?P<m2>{_FULL_MONTH})\s+(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y2>(?:19|20)\d\d)"
+              r"|(?P<y3>(?:19|20)\d\d)-(?P<m3>\d\d)-(?P<d3>\d\d))\b")
+# A date the text gives itself: a "Published ..." or "Updated ..." label (a time may come first), a first
+# line that is only a date, or a dateline ("KYIV, November 17, 2024 (Reuters) —"). Dates inside the
+# story's sentences are what happened, not when it was written, and are never taken for it.
+_LABELLED = re.compile(rf"\b(?:published|updated|posted|dated)\b(?:\s+(?:on|at))?:?\s+[^\n]{{0,30}}?{_FULL_DATE}",
+                       re.IGNORECASE)
+_OPENING = re.compile(rf"\s*(?:[A-Z][A-Za-z .'-]{{1,30}},\s+)?{_FULL_DATE}\s*(?:\([^)\n]{{1,30}}\)\s*)?"
+                      r"(?:[-–—:]|[,\s]*(?:\d{1,2}[:.]\d\d[^\n]{0,20})?$)", re.IGNORECASE | re.MULTILINE)
+_LABEL_WORDS = 12
+_SELF_DATE_REACH = 400  # characters: a byline or dateline opens an article; a "Published" line may close it
+
+
+def date_line_length(paragraph: str) -> int:
+    """How many characters of an opening paragraph are its date line or dateline, 0 when none: they
+    say when it was written, and are no part of the story."""
+    match = _OPENING.match(paragraph)
+    return match.end() if match else 0
+
+
+def is_date_label(paragraph: str) -> bool:
+    """Tell a paragraph that only labels the article's date ("Published: 17 November 2024")."""
+    return _LABELLED.search(paragraph) is not None and len(paragraph.split()) <= _LABEL_WORDS
+
+
+def stated_date(text: str) -> datetime | None:
+    """The publication date an article's text states about itself (noon UTC of that day), or None."""
+    match = _OPENING.match(text) or _LABELLED.search(text[:_SELF_DATE_REACH]) \
+        or _LABELLED.search(text[-_SELF_DATE_REACH:])
+    if match is None:
+        return None
+    day, month, year = next((match[f"d{n}"], match[f"m{n}"], match[f"y{n}"]) for n in (1, 2, 3) if match[f"y{n}"])
+    number = int(month) if month.isdigit() else _MONTH_ABBREVIATIONS[month[:3].lower()]
+    try:
+        return datetime(int(year), number, int(day), 12, tzinfo=UTC)
+    except ValueError:
+        return None

@@ -93,7 +93,7 @@ class _Similarity:
 
     @classmethod
     def of(cls, articles: list[CleanArticle], profiles: list[_Profile], settings: GroupSettings) -> _Similarity:
-        published = np.array([a.article.published.timestamp() if a.article.published else np.nan for a in articles])
+        published = np.array([a.published.timestamp() if a.published else np.nan for a in articles])
         return cls(np.stack([p.vector for p in profiles]), _tfidf([p.terms for p in profiles]), published,
                    settings.entity_weight, settings.max_days_apart * 86400)
 

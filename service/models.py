@@ -135,6 +135,9 @@ class CleanArticle(BaseModel):
     paragraphs: list[Paragraph]
     dropped: list[Dropped] = Field(default_factory=list)
     flags: list[Flag] = Field(default_factory=list)
+    published: datetime | None = Field(
+        None, description="When it was published: the article's own date (feed, file metadata, `ingest --date`), "
+        "else the date its text states about itself (a dateline, a 'Published ...' line); None when neither.")
 
 
 class Chunk(BaseModel):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.dates import find_dates
+from service.dates import find_dates, stated_date
 from service.models import Article, Briefing, RunRecord, TimelineEntry
 from service.pipeline.prepare import prepare
 from service.pipeline.timeline import date_span, timeline
@@ -120,3 +120,44 @@ def test_a_reader_sees_a_timeline_only_of_placed_events_and_only_when_two_or_mor
     assert sum(e.date.when is None for e in unplaced) >= 2
     partly = shown([e for e in unplaced if e.date.when] + [e for e in unplaced if not e.date.when])
     assert "unresolved" not in partly and "## Timeline" not in shown([e for e in unplaced if not e.date.when])
+
+
+@pytest.mark.parametrize(
+    ("text", "day"),
+    [
+        ("KYIV, November 17, 2024 (Reuters) — Ukraine said on Sunday", "2024-11-17"),  # a dateline
+        ("WASHINGTON, Nov. 17, 2024 - The White House said", "2024-11-17"),
+        ("Published: 17 November 2024\nThe council met.", "2024-11-17"),
+        ("By Jane Doe\nUpdated 3:45 PM EST, Sun November 17, 2024\nThe council met.", "2024-11-17"),
+        ("Sunday 17 November 2024 14.05 GMT\nThe council met.", "2024-11-17"),  # a first line that is a date
+        ("2024-11-17\nThe council met.", "2024-11-17"),
+        ("The council met.\n\nFirst published on Sept 3, 2023", "2023-09-03"),  # a closing line
+        ("The war began on February 24, 2022, when Russia invaded.", None),  # what happened, not when written
+        ("Biden said on November 17, 2024 that the order stands.", None),
+        ("November 17, 2024, was the day the order was signed.", None),
+        ("Posted on 31 February 2024", None),  # no such day
+    ],
+)
+def test_an_article_s_own_date_is_read_from_its_dateline_or_label_never_from_its_story(
+    text: str, day: str | None
+) -> None:
+    stated = stated_date(text)
+    assert (stated.date().isoformat() if stated else None) == day
+
+
+def test_an_undated_article_whose_text_gives_its_date_has_its_relative_dates_placed() -> None:
+    text = ("SPRINGFIELD, November 18, 2024 (Wire) — The council approved the budget on Sunday after a debate. "
+            "Residents had protested outside the hall last week. Work on the bridge will start in March.")
+    article = Article(id=Article.make_id(text), text=text, origin="wire")  # no date from a feed or a file
+    corpus = prepare([article], make_settings())
+    assert corpus.articles[0].published == datetime(2024, 11, 18, 12, tzinfo=UTC)
+    assert date_span(corpus.articles).model_dump() == {"start": "2024-11-18", "end": "2024-11-18"}
+    events = timeline([], corpus.index, {article.id: corpus.articles[0].published}, limit=6)
+    assert [e.date.when for e in events] == ["2024-11-11", "2024-11-17", "2025-03"]
+    assert not [s.text for s in corpus.index.sentences if "SPRINGFIELD" in s.text]  # the dateline is no sentence
+    labelled = "Published: 17 November 2024\n\nThe council approved the budget on Sunday after a long debate."
+    cleaned = prepare([Article(id=Article.make_id(labelled), text=labelled, origin="post")], make_settings())
+    assert cleaned.articles[0].published == datetime(2024, 11, 17, 12, tzinfo=UTC)
+    assert [d.reason for d in cleaned.articles[0].dropped] == ["the article's date line, no content"]
+    given = article.model_copy(update={"published": MONDAY.replace(day=25)})  # a date it was given comes first
+    assert prepare([given], make_settings()).articles[0].published == given.published

@@ -257,6 +257,30 @@ def test_the_examples_authorisation_counts_the_three_outlets_that_report_it(reco
     assert lead.gist_sources and "its gist also in" in to_markdown(briefing)
 
 
+def test_a_lone_lead_is_joined_by_why_it_matters_moved_from_the_points(recorded: tuple[Briefing, Any]) -> None:
+    briefing, _ = recorded
+    november = next(b for b in briefing.sections if "Kursk" in " ".join(p.text for p in b.key_points))
+    lead, why = november.summary_sentences
+    assert "authoriz" in lead.text and "first time" in why.text and len(why.text.split()) <= 30
+    assert why.text not in [p.text for p in november.key_points]  # moved, not repeated
+    assert november.summary == f"{lead.text} {why.text}"
+
+
+def test_a_summary_is_never_padded_with_a_point_that_does_not_say_why_it_matters() -> None:
+    from service.pipeline.summary import summarise
+
+    lead = KeyPoint(text="The council approved the budget on Monday.", sources=["a"])
+    plain = KeyPoint(text="The vote was 7 to 2.", sources=["a"])
+    long = KeyPoint(text="The budget will allow " + "the city to repair roads and bridges " * 4 + "next year.",
+                    sources=["a"])
+    reason = KeyPoint(text="The mayor said the budget means more teachers.", sources=["a"], independent_sources=1)
+    shared = KeyPoint(text="The budget allows new bus routes, officials said.", sources=["a", "b"],
+                      independent_sources=2)
+    assert summarise([lead], [plain, long]) == ([lead], [plain, long])
+    assert summarise([lead], [plain, reason, shared]) == ([lead, shared], [plain, reason])  # more outlets first
+    assert summarise([lead, reason], [shared]) == ([lead, reason], [shared])  # two already: kept as drafted
+
+
 def _verified_corpus(texts: list[str]) -> tuple[list[Article], Any, Any]:
     from service.fidelity.checker import FidelityChecker
     from service.pipeline.verify import Verifier

@@ -33,6 +33,7 @@ from service.pipeline.corroborate import count_sources
 from service.pipeline.map import MAP_STRATEGIES, MapStrategy, merge_duplicates
 from service.pipeline.prepare import Corpus
 from service.pipeline.reduce import REDUCE_STRATEGIES, Draft
+from service.pipeline.summary import summarise
 from service.pipeline.timeline import date_span, timeline
 from service.pipeline.title import write_title
 from service.pipeline.verify import Verifier
@@ -121,7 +122,7 @@ async def _brief_story(
     *,
     label: str,
 ) -> Briefing:
-    """Brief one story: read, map, collapse, reduce, verify, count, title, date; it cites only its own
+    """Brief one story: read, map, collapse, reduce, verify, count, title, summarise, date; it cites only its own
     articles, since everything it reads and checks against is the story's slice of the index."""
     started = time.perf_counter()
     cleaned = corpus.briefed([story])
@@ -152,6 +153,7 @@ async def _brief_story(
     title, title_rejected = await write_title(
         result.summary + result.points[:3], index, verifier, prompts["title"], llm
     )
+    summary, points = summarise(result.summary, result.points)
     run = RunRecord(
         model=settings.llm.model,
         prompts={stage: p.version for stage, p in prompts.items()},
@@ -170,13 +172,13 @@ async def _brief_story(
     )
     briefed = {c.article.id for c in cleaned}
     dropped = [d for c in corpus.articles if c.article.id in briefed for d in c.dropped]
-    published = {c.article.id: c.article.published for c in cleaned}
-    events = timeline(result.summary + result.points, index, published, settings.pipeline.timeline_events)
+    published = {c.article.id: c.published for c in cleaned}
+    events = timeline(summary + points, index, published, settings.pipeline.timeline_events)
     return Briefing(
         title=title,
-        summary=" ".join(p.text for p in result.summary),
-        summary_sentences=result.summary,
-        key_points=result.points,
+        summary=" ".join(p.text for p in summary),
+        summary_sentences=summary,
+        key_points=points,
         disagreements=disagreements,
         stories=[story],
         date_span=date_span(cleaned),
@@ -268,4 +270,4 @@ def _source_info(article: CleanArticle) -> SourceInfo:
     words = a.text.split()
     lead = None if a.title else " ".join(words[:10]) + ("…" if len(words) > 10 else "")
     return SourceInfo(id=a.id, title=a.title, origin=a.origin, lead=lead, outlet=outlet, url=a.url,
-                      published=a.published, flags=article.flags)
+                      published=article.published, flags=article.flags)

@@ -1,7 +1,8 @@
 """When: a briefing's date span and its timeline of dated events, each cited.
 
-Dates are resolved against the publication date of the article that states them (service/dates.py);
-what cannot be resolved is listed as written, after the dated events, never guessed.
+Dates are resolved against the publication date of the article that states them (its own, or the one
+its text gives itself: service/dates.py); what cannot be resolved is kept as written, after the dated
+events, never guessed, and a reader is shown the timeline only when two or more events are placed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ _PERIOD_BOUNDS = frozenset({"since", "until"})
 
 
 def date_span(articles: list[CleanArticle]) -> DateSpan | None:
-    """From the articles' publication dates; None without any. Dates inside the text are not used:
-    they are as often background ("since February 2022") as the event itself."""
-    published = sorted(a.article.published.date().isoformat() for a in articles if a.article.published)
+    """From the articles' publication dates (a dateline's among them); None without any. Dates inside the
+    story's sentences are not used: they are as often background ("since February 2022") as the event."""
+    published = sorted(a.published.date().isoformat() for a in articles if a.published)
     return DateSpan(start=published[0], end=published[-1]) if published else None
 
 
