@@ -29,6 +29,9 @@ PADDING = [
 ]
 SPIN = {" the ": " nan ", " in ": " successful ", " with ": " pinch ", " on ": " connected ", " at ": " astatine "}
 CASES = 3
+# SummEdits carries no dates: the cases' articles arrive on one day, as `briefing ingest --date` gives it,
+# so the relative dates they state ("Tuesday", "in December") have a day to be placed against.
+ARRIVED = "2023-03-01T12:00:00Z"
 
 
 def spin(text: str) -> str:
@@ -58,8 +61,8 @@ def main() -> None:
         seen.add(doc[:200])
         cases.append({
             "id": f"summedits-{len(cases) + 1}",
-            "articles": [{"text": doc + "\n\n" + "\n\n".join(PADDING), "source": "original"},
-                         {"text": spin(doc), "source": "spun copy"}],
+            "articles": [{"text": doc + "\n\n" + "\n\n".join(PADDING), "source": "original", "published": ARRIVED},
+                         {"text": spin(doc), "source": "spun copy", "published": ARRIVED}],
             "expect": {
                 "must_include": [re.escape(n) for n in names],
                 "must_not_include": ["explore a few possibilities", "ripple effects", "only time will tell",
@@ -72,7 +75,8 @@ def main() -> None:
         "name": "faithfulness-noise",
         "description": "SummEdits news documents (Apache-2.0) with AI padding appended and a word-spun copy.",
         "thresholds": {"boilerplate_leakage": {"max": 0.0}, "numbers_traceable": {"min": 1.0},
-                       "damaged_shipped": {"max": 0.0}, "headline_words": {"max": 13.0}, "long_points": {"max": 0.3}},
+                       "damaged_shipped": {"max": 0.0}, "headline_words": {"max": 13.0}, "long_points": {"max": 0.3},
+                       "placed_timeline": {"min": 1.0}},
         "cases": cases,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,9 @@ _PATTERN = re.compile(
     r"|overnight(?=\s*(?:[,.;:)]|$)|\s+(?:and|on|in|into|to|from|as|after|before|while|when|with|near|across|against|at)\b))"
     rf"(?!\s+(?:on|of)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|\d|{_MONTH})))"
     r"|(?:on|last)\s+(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    # news drops the "on" ("traveled to Kyiv Tuesday"); capitalised, and not a named day ("Super Tuesday")
+    r"|(?<!Super\s)(?<!Black\s)(?<!Good\s)(?<!Cyber\s)(?<!Ash\s)(?<!Holy\s)(?<!Easter\s)(?<!Palm\s)"
+    r"(?-i:(?P<bare>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))"
     r"|in\s+(?P<y4>(?:19|20)\d{2}))\b",
     re.IGNORECASE,
 )
@@ -91,8 +94,8 @@ def _resolve(match: re.Match[str], today: date | None, future: bool) -> DateMent
         return DateMention(said=said, when=parts["y4"], precision="year")
     if today is None:
         return DateMention(said=said)
-    if parts["day"]:
-        back = (today.weekday() - _DAYS.index(parts["day"].lower())) % 7 or 7  # the last one before
+    if weekday := parts["day"] or parts["bare"]:
+        back = (today.weekday() - _DAYS.index(weekday.lower())) % 7 or 7  # the last one before
         return DateMention(said=said, when=(today - timedelta(days=back)).isoformat(), precision="day")
     relative = " ".join(parts["rel"].lower().split())
     if relative == "yesterday":

@@ -130,7 +130,7 @@ def timeline_date(entry: TimelineEntry) -> tuple[str, str]:
 def timeline_line(entry: TimelineEntry, number: dict[str, int]) -> str:
     """One dated event: its date, as the source wrote it, the sentence, its sources."""
     when, said = timeline_date(entry)
-    return f"- **{md(when)}**{md(said)}: {md(entry.text)} {refs(entry.sources, number)}"
+    return f"- **{md(when)}**{' ' * bool(said)}{md(said)}: {md(entry.text)} {refs(entry.sources, number)}"
 
 
 def source_numbers(briefing: Briefing) -> dict[str, int]:

@@ -25,6 +25,7 @@ BUDGET = {
     ("sentence", "when", "precision"),
     [
         ("The strike came on Sunday, officials said.", "2024-11-17", "day"),
+        ("The delegation traveled to Kyiv Tuesday, aides said.", "2024-11-12", "day"),  # news drops the "on"
         ("The package was approved last month.", "2024-10", "month"),
         ("Deliveries began in August.", "2024-08", "month"),
         ("The talks resumed in December.", "2023-12", "month"),  # the last December before publication
@@ -53,6 +54,7 @@ def test_without_a_publication_date_relative_dates_are_kept_as_written_never_gue
     assert [m.when for m in find_dates("Russia invaded in February 2022.", None)] == ["2022-02"]  # its own year
     assert find_dates("The missiles may not be decisive, and protesters march on.", MONDAY) == []  # verbs
     assert find_dates("Former prime minister Theresa May said so.", MONDAY) == []  # a name
+    assert find_dates("Voters turn out on Super Tuesday, and shops open early on Black Friday.", MONDAY) == []
     assert find_dates("The singer became an overnight success.", MONDAY) == []  # an adjective, no date
     assert [(m.said, m.when) for m in find_dates("Drones struck at dawn.", None)] == [("at dawn", None)]
     assert [m.when for m in find_dates("Since February 2022, aid has flowed.", MONDAY)] == ["2022-02"]
@@ -115,7 +117,7 @@ def test_a_reader_sees_a_timeline_only_of_placed_events_and_only_when_two_or_mor
         return to_markdown(briefing)
 
     placed = shown(dated)
-    assert "## Timeline" in placed and placed.count("\n- **") == 4 and "**2025-03**" in placed
+    assert "## Timeline" in placed and placed.count("\n- **") == 4 and "**2025-03** (“in March”): Work" in placed
     assert "## Timeline" not in shown(dated[:1])  # one event is not a timeline
     assert sum(e.date.when is None for e in unplaced) >= 2
     partly = shown([e for e in unplaced if e.date.when] + [e for e in unplaced if not e.date.when])

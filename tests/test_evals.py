@@ -48,6 +48,11 @@ def test_every_case_is_measured(examples_run: tuple[Dataset, EvalRun]) -> None:
     november, april = everything.briefing.sections  # type: ignore[union-attr]
     [range_dispute] = november.disagreements
     assert range_dispute.about == "ATACMS range" and not april.disagreements
+    # the case dates its files: the April story's "last month", "last week" and "on Wednesday" are placed
+    assert [e.date.when for e in april.timeline] == ["2024-03", "2024-04-15", "2024-04-24"]
+    assert everything.metrics["placed_timeline"] == 1.0
+    undated = [r for r in run.results if r.case != "all-four"]  # as `briefing brief` reads them: nothing to place
+    assert undated and all("placed_timeline" not in r.metrics for r in undated)
 
 
 def test_a_breached_threshold_fails_the_gate(examples_run: tuple[Dataset, EvalRun]) -> None:

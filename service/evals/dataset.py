@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -43,29 +44,43 @@ class InlineArticle(BaseModel):
     text: str
     title: str | None = None
     source: str | None = None
+    published: datetime | None = None
+
+
+class ArticleFile(BaseModel):
+    """An article read from a file (a path relative to the repository), with the publication date the
+    file does not carry, as a feed or `briefing ingest --date` would give it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str
+    published: datetime
 
 
 class Case(BaseModel):
-    """One eval case: its articles (paths relative to the repository, or inline) and expectations."""
+    """One eval case: its articles (paths relative to the repository, dated files, or inline) and
+    expectations."""
 
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
-    articles: list[str | InlineArticle]
+    articles: list[str | ArticleFile | InlineArticle]
     expect: Expectations = Field(default_factory=Expectations)
 
     def load_articles(self) -> list[Article]:
-        """Read the case's articles."""
-        paths = [ROOT / a for a in self.articles if isinstance(a, str)]
-        result = ingest_paths(paths)
-        if result.skipped:
-            raise ConfigError(f"case {self.id}: {result.skipped[0].origin}: {result.skipped[0].reason}")
-        inline = [
-            Article(id=Article.make_id(a.text), text=a.text, title=a.title, source=a.source, origin=f"{self.id}#{n}")
-            for n, a in enumerate(self.articles)
-            if isinstance(a, InlineArticle)
-        ]
-        return result.articles + inline
+        """Read the case's articles, in the order listed."""
+        loaded: list[Article] = []
+        for n, entry in enumerate(self.articles):
+            if isinstance(entry, InlineArticle):
+                loaded.append(Article(id=Article.make_id(entry.text), text=entry.text, title=entry.title,
+                                      source=entry.source, published=entry.published, origin=f"{self.id}#{n}"))
+                continue
+            result = ingest_paths([ROOT / (entry if isinstance(entry, str) else entry.path)])
+            if result.skipped:
+                raise ConfigError(f"case {self.id}: {result.skipped[0].origin}: {result.skipped[0].reason}")
+            dated = {"published": entry.published} if isinstance(entry, ArticleFile) else {}
+            loaded += [a.model_copy(update=dated) for a in result.articles]
+        return loaded
 
 
 class Threshold(BaseModel):

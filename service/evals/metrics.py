@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from service.dates import stated_date
 from service.evals.dataset import Case
 from service.fidelity.checker import FidelityChecker
 from service.models import Article, Briefing, KeyPoint
@@ -25,6 +26,7 @@ METRICS: dict[str, str | None] = {
     "headline_words": "lower",
     "long_points": "lower",
     "corroborated_points": "higher",
+    "placed_timeline": "higher",
     "length_words": None,
     "compression": None,
     "llm_calls": "lower",
@@ -51,7 +53,8 @@ def case_metrics(
     stories = briefing.story_briefings()
     key_points = [p for b in stories for p in b.key_points]
     points = [p.text for p in key_points]
-    events = [e.text for b in stories for e in b.timeline]
+    timeline = [e for b in stories for e in b.timeline]
+    events = [e.text for e in timeline]
     titles = [b.title for b in stories]
     text = " ".join([*titles, *sentences])
     failed: list[str] = []
@@ -87,8 +90,12 @@ def case_metrics(
         "seconds": run.seconds,
     }
     if len(articles) > 1:  # why: one article corroborates nothing
-        measured["corroborated_points"] = _share(sum(1 for p in key_points if p.independent_sources >= 2),
-                                                 len(key_points), empty=0.0)
+        written = [p for b in stories for p in _written(b)]
+        measured["corroborated_points"] = _share(sum(1 for p in written if p.independent_sources >= 2),
+                                                 len(written), empty=0.0)
+    if timeline and any(a.published or stated_date(a.text) for a in articles):
+        # why: measured where a date to place events against is known; without one, none can be placed
+        measured["placed_timeline"] = _share(sum(1 for e in timeline if e.date.when), len(timeline))
     if case.expect.disagreements:  # why: measured only where sources are known to disagree
         measured["disagreements_found"] = found
     if case.expect.stories is not None:
