@@ -215,6 +215,7 @@ def test_a_reader_in_chromium_follows_a_citation_to_its_highlighted_evidence_and
     browser: Any, served: str
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     pages: dict[str, str] = {}
@@ -231,7 +232,8 @@ def test_a_reader_in_chromium_follows_a_citation_to_its_highlighted_evidence_and
     pages["evidence"] = browser.current_url
     field = browser.find_element(By.NAME, "q")
     field.send_keys("ATACMS")
-    field.submit()
+    field.submit()  # why: a form's submit does not wait for the page it opens, as a link's click does
+    WebDriverWait(browser, 10).until(lambda b: "/search?q=" in b.current_url)
     assert "/search?q=ATACMS" in browser.current_url and browser.find_elements(By.CSS_SELECTOR, ".hits li")
     pages["search"] = browser.current_url
     pages["archive"] = served + "/digests"

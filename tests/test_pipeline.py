@@ -281,41 +281,38 @@ def test_a_summary_is_never_padded_with_a_point_that_does_not_say_why_it_matters
     assert summarise([lead, reason], [shared]) == ([lead, reason], [shared])  # two already: kept as drafted
 
 
-def _verified_corpus(texts: list[str]) -> tuple[list[Article], Any, Any]:
+def _counted(claim: str, restated: str, same: str, other: str) -> tuple[list[Article], KeyPoint]:
+    """Count the sources of `claim` (its article's first sentence) among two outlets that restate it,
+    one with the `same` figure and one with an `other`."""
     from service.fidelity.checker import FidelityChecker
+    from service.pipeline.corroborate import count_sources
     from service.pipeline.verify import Verifier
 
+    texts = [f"{claim} The mayor welcomed the vote and thanked the council members for their work.",
+             restated.format(same), restated.format(other)]
     articles = [Article(id=Article.make_id(t), text=t, origin=f"t{n}") for n, t in enumerate(texts)]
     settings = make_settings()
     corpus = prepare(articles, settings)
-    checker = FidelityChecker(settings.fidelity, embedder=corpus.embedder)
-    return articles, corpus.index, Verifier(corpus.index, checker, settings.verify)
+    verifier = Verifier(corpus.index, FidelityChecker(settings.fidelity, embedder=corpus.embedder), settings.verify)
+    point = KeyPoint(text=claim, sources=[articles[0].id])
+    count_sources([point], corpus.index, verifier)
+    return articles, point
 
 
 def test_a_fact_an_outlet_states_in_other_words_counts_and_one_with_another_number_does_not() -> None:
-    from service.pipeline.corroborate import count_sources
-
-    fact = "The city council of Springfield approved a budget of 40 million dollars on Monday."
-    said = "Residents gathered outside the town hall in the rain. On Monday, Springfield's council passed a {} budget."
-    articles, index, verifier = _verified_corpus([
-        f"{fact} The mayor welcomed the vote and thanked the council members for their work.",
-        said.format("$40 million"), said.format("$45 million")])
-    point = KeyPoint(text=fact, sources=[articles[0].id])
-    count_sources([point], index, verifier)
+    articles, point = _counted(
+        "The city council of Springfield approved a budget of 40 million dollars on Monday.",
+        "Residents gathered outside the town hall in the rain. On Monday, Springfield's council passed a {} budget.",
+        "$40 million", "$45 million")
     assert point.sources == [articles[0].id, articles[1].id] and point.independent_sources == 2
 
 
 def test_an_outlet_that_states_only_a_points_gist_is_counted_not_cited_and_never_with_another_number() -> None:
-    from service.pipeline.corroborate import count_sources
-
-    detailed = ("The city council of Springfield approved a budget of 40 million dollars, supplied by the state, "
-                "after a long debate about the new harbour and its funding by Elmwood Bank.")
-    gist = "Residents gathered outside the town hall in the rain. The city council of Springfield approved a {} budget."
-    articles, index, verifier = _verified_corpus([
-        f"{detailed} The mayor welcomed the vote and thanked the council members for their work.",
-        gist.format("40 million dollars"), gist.format("45 million dollars")])
-    point = KeyPoint(text=detailed, sources=[articles[0].id])
-    count_sources([point], index, verifier)
+    articles, point = _counted(
+        "The city council of Springfield approved a budget of 40 million dollars, supplied by the state, "
+        "after a long debate about the new harbour and its funding by Elmwood Bank.",
+        "Residents gathered outside the town hall in the rain. The city council of Springfield approved a {} budget.",
+        "40 million dollars", "45 million dollars")
     assert point.sources == [articles[0].id]  # no other outlet states the harbour, the state or the bank
     assert point.gist_sources == [articles[1].id] and point.independent_sources == 2
 
